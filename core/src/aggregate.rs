@@ -1,0 +1,560 @@
+//! Aggregation of what the API returns: billing totals, merges, top customers, usage roll-ups.
+//!
+//! All sums are exact ([`Micros`]). Usage categories overlap the way Twilio's do: `calls` already
+//! contains `calls-inbound` and `calls-outbound`, and `totalprice` contains everything, so a total
+//! is never the sum of all records. [`grand_total`] adds only the categories that no other present
+//! category contains (or takes `totalprice` when it is there).
+//!
+//! ```
+//! use evo_billing_core::aggregate::grand_total;
+//! use evo_billing_core::dto::UsageRecordInfo;
+//! let rec = |c: &str, p: &str| UsageRecordInfo {
+//!     category: Some(c.into()), price: p.parse().unwrap(), ..Default::default()
+//! };
+//! let records = [rec("calls", "3"), rec("calls-inbound", "1"), rec("calls-outbound", "2"), rec("sms", "0.5")];
+//! assert_eq!(grand_total(&records).to_string(), "3.5"); // not 6.5
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::date_range::{parse_api_date, Granularity};
+use crate::dto::{BillingCustomerInfo, BillingInfo, UsageRecordInfo};
+use crate::money::Micros;
+
+/// The usage category that contains every other one.
+pub const TOTAL_PRICE: &str = "totalprice";
+
+/// Headline numbers of a [`BillingInfo`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+pub struct BillingTotals {
+    /// Sum of every customer's international costs, exact.
+    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    pub international_costs: Micros,
+    /// Customers with billable activity in the range.
+    pub customers_billed: u32,
+    /// Customers with at least one recorded call.
+    pub customers_with_recording: u32,
+    /// Customers with non-zero international costs.
+    pub customers_with_international: u32,
+}
+
+/// Totals of one billing answer.
+pub fn billing_totals(info: &BillingInfo) -> BillingTotals {
+    let mut t = BillingTotals::default();
+    for c in &info.customers {
+        t.international_costs += c.international_costs;
+        t.customers_billed += 1;
+        t.customers_with_recording += u32::from(c.has_call_recording);
+        t.customers_with_international += u32::from(!c.international_costs.is_zero());
+    }
+    t
+}
+
+/// Merges answers for several (disjoint) ranges into one: per customer the costs add up and
+/// `hasCallRecording` is true if it was in any range. Sorted by customer ID, like the API.
+pub fn merge_billing(infos: &[BillingInfo]) -> BillingInfo {
+    let mut by_customer: BTreeMap<Option<String>, BillingCustomerInfo> = BTreeMap::new();
+    for c in infos.iter().flat_map(|i| &i.customers) {
+        let entry = by_customer
+            .entry(c.customer_id.clone())
+            .or_insert_with(|| BillingCustomerInfo {
+                customer_id: c.customer_id.clone(),
+                ..Default::default()
+            });
+        entry.international_costs += c.international_costs;
+        entry.has_call_recording |= c.has_call_recording;
+    }
+    BillingInfo {
+        customers: by_customer.into_values().collect(),
+    }
+}
+
+/// The `n` customers with the highest international costs, highest first (ties by customer ID).
+pub fn top_customers(info: &BillingInfo, n: usize) -> Vec<BillingCustomerInfo> {
+    let mut all = info.customers.clone();
+    all.sort_by(|a, b| {
+        b.international_costs
+            .cmp(&a.international_costs)
+            .then_with(|| a.customer_id.cmp(&b.customer_id))
+    });
+    all.truncate(n);
+    all
+}
+
+/// Is `child` contained in `parent` (`calls-inbound` in `calls`, everything in `totalprice`)?
+pub fn is_subcategory(child: &str, parent: &str) -> bool {
+    child != parent
+        && (parent == TOTAL_PRICE
+            || (child.len() > parent.len()
+                && child.starts_with(parent)
+                && child.as_bytes().get(parent.len()) == Some(&b'-')))
+}
+
+/// The categories among `present` that no other present category contains: the ones whose sums
+/// can be added without counting anything twice.
+pub fn leaf_free_categories<'a>(present: &[&'a str]) -> Vec<&'a str> {
+    present
+        .iter()
+        .copied()
+        .filter(|c| !present.iter().any(|p| is_subcategory(c, p)))
+        .collect()
+}
+
+/// The exact total price of a set of usage records, never adding overlapping categories: the
+/// `totalprice` records if any, otherwise the records of the top-most categories present.
+pub fn grand_total(records: &[UsageRecordInfo]) -> Micros {
+    let mut by_cat: BTreeMap<&str, Micros> = BTreeMap::new();
+    for r in records {
+        *by_cat.entry(r.category.as_deref().unwrap_or("")).or_default() += r.price;
+    }
+    total_of_categories(&by_cat)
+}
+
+fn total_of_categories(by_cat: &BTreeMap<&str, Micros>) -> Micros {
+    if let Some(t) = by_cat.get(TOTAL_PRICE) {
+        return *t;
+    }
+    let present: Vec<&str> = by_cat.keys().copied().collect();
+    leaf_free_categories(&present)
+        .iter()
+        .filter_map(|c| by_cat.get(c))
+        .sum()
+}
+
+/// One category's sums.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+pub struct CategoryUsage {
+    pub category: String,
+    pub count: i64,
+    /// Exact decimal quantity (minutes, messages...), as text.
+    pub usage: String,
+    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    pub price: Micros,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<String>,
+}
+
+/// Usage of one period (or of the whole range for [`Granularity::All`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+pub struct PeriodUsage {
+    /// First day of the period (`YYYY-MM-DD`); absent for the whole range or undated records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<String>,
+    /// Categories, sorted by name.
+    pub categories: Vec<CategoryUsage>,
+    /// The period's total price without double counting (see [`grand_total`]).
+    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    pub total_price: Micros,
+}
+
+/// The roll-up of a set of usage records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+pub struct UsageSummary {
+    pub granularity: Granularity,
+    /// Records read.
+    pub records: u32,
+    /// Records whose `usage` was not a decimal number (counted as 0, never silently dropped).
+    pub unreadable_usage: u32,
+    /// Periods in time order.
+    pub periods: Vec<PeriodUsage>,
+    /// Per category over everything.
+    pub categories: Vec<CategoryUsage>,
+    /// Total price over everything, without double counting.
+    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    pub total_price: Micros,
+}
+
+/// A borrowed view of one usage record: what a roll-up needs, nothing copied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UsageRow<'a> {
+    pub category: &'a str,
+    pub start_date: Option<&'a str>,
+    pub count: i64,
+    pub usage: Option<&'a str>,
+    pub price: Micros,
+    pub count_unit: Option<&'a str>,
+    pub usage_unit: Option<&'a str>,
+    pub price_unit: Option<&'a str>,
+}
+
+impl<'a> From<&'a UsageRecordInfo> for UsageRow<'a> {
+    fn from(r: &'a UsageRecordInfo) -> UsageRow<'a> {
+        UsageRow {
+            category: r.category.as_deref().unwrap_or(""),
+            start_date: r.start_date.as_deref(),
+            count: r.count,
+            usage: r.usage.as_deref(),
+            price: r.price,
+            count_unit: r.count_unit.as_deref(),
+            usage_unit: r.usage_unit.as_deref(),
+            price_unit: r.price_unit.as_deref(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Acc<'a> {
+    count: i64,
+    usage: Micros,
+    price: Micros,
+    count_unit: Option<&'a str>,
+    usage_unit: Option<&'a str>,
+    price_unit: Option<&'a str>,
+}
+
+impl<'a> Acc<'a> {
+    fn add(&mut self, row: &UsageRow<'a>, usage: Micros) {
+        self.count = self.count.saturating_add(row.count);
+        self.usage += usage;
+        self.price += row.price;
+        self.count_unit = self.count_unit.or(row.count_unit);
+        self.usage_unit = self.usage_unit.or(row.usage_unit);
+        self.price_unit = self.price_unit.or(row.price_unit);
+    }
+
+    fn into_category(self, category: &str) -> CategoryUsage {
+        CategoryUsage {
+            category: category.to_string(),
+            count: self.count,
+            usage: self.usage.to_string(),
+            price: self.price,
+            count_unit: self.count_unit.map(str::to_string),
+            usage_unit: self.usage_unit.map(str::to_string),
+            price_unit: self.price_unit.map(str::to_string),
+        }
+    }
+}
+
+/// Streaming roll-up: feed rows one by one (from DTOs or straight from JSON bytes), then
+/// [`finish`](UsageRollup::finish). Keys borrow from the input, so nothing is copied per row.
+pub struct UsageRollup<'a> {
+    granularity: Granularity,
+    /// (period start, category) → sums. `None` period: whole range or undated record.
+    cells: HashMap<(Option<NaiveDate>, &'a str), Acc<'a>>,
+    records: u32,
+    unreadable_usage: u32,
+    /// Cache of the last date text parsed: consecutive records usually share it.
+    last_date: Option<(&'a str, Option<NaiveDate>)>,
+}
+
+impl<'a> UsageRollup<'a> {
+    pub fn new(granularity: Granularity) -> UsageRollup<'a> {
+        UsageRollup {
+            granularity,
+            cells: HashMap::new(),
+            records: 0,
+            unreadable_usage: 0,
+            last_date: None,
+        }
+    }
+
+    pub fn add(&mut self, row: UsageRow<'a>) {
+        self.records = self.records.saturating_add(1);
+        let usage = match row.usage.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Micros::ZERO,
+            Some(text) => text.parse().unwrap_or_else(|_| {
+                self.unreadable_usage += 1;
+                Micros::ZERO
+            }),
+        };
+        let period = match (self.granularity, row.start_date) {
+            (Granularity::All, _) | (_, None) => None,
+            (g, Some(text)) => {
+                let day = match self.last_date {
+                    Some((t, d)) if t == text => d,
+                    _ => {
+                        let d = parse_api_date(text).ok();
+                        self.last_date = Some((text, d));
+                        d
+                    }
+                };
+                day.map(|d| g.period_of(d).start())
+            }
+        };
+        self.cells
+            .entry((period, row.category))
+            .or_default()
+            .add(&row, usage);
+    }
+
+    pub fn finish(self) -> UsageSummary {
+        let mut periods: BTreeMap<Option<NaiveDate>, BTreeMap<&str, Acc>> = BTreeMap::new();
+        let mut overall: BTreeMap<&str, Acc> = BTreeMap::new();
+        for ((period, category), acc) in self.cells {
+            let o = overall.entry(category).or_default();
+            o.count = o.count.saturating_add(acc.count);
+            o.usage += acc.usage;
+            o.price += acc.price;
+            o.count_unit = o.count_unit.or(acc.count_unit);
+            o.usage_unit = o.usage_unit.or(acc.usage_unit);
+            o.price_unit = o.price_unit.or(acc.price_unit);
+            periods.entry(period).or_default().insert(category, acc);
+        }
+        let summarize = |cats: BTreeMap<&str, Acc>| -> (Vec<CategoryUsage>, Micros) {
+            let prices: BTreeMap<&str, Micros> = cats.iter().map(|(c, a)| (*c, a.price)).collect();
+            let total = total_of_categories(&prices);
+            (
+                cats.into_iter().map(|(c, a)| a.into_category(c)).collect(),
+                total,
+            )
+        };
+        let (categories, total_price) = summarize(overall);
+        let periods = if self.granularity == Granularity::All {
+            Vec::new()
+        } else {
+            periods
+                .into_iter()
+                .map(|(start, cats)| {
+                    let (categories, total_price) = summarize(cats);
+                    PeriodUsage {
+                        period_start: start.map(|d| d.format("%Y-%m-%d").to_string()),
+                        categories,
+                        total_price,
+                    }
+                })
+                .collect()
+        };
+        UsageSummary {
+            granularity: self.granularity,
+            records: self.records,
+            unreadable_usage: self.unreadable_usage,
+            periods,
+            categories,
+            total_price,
+        }
+    }
+}
+
+/// Rolls up usage records by category, and by period unless `granularity` is `All`.
+pub fn summarize_usage(records: &[UsageRecordInfo], granularity: Granularity) -> UsageSummary {
+    let mut rollup = UsageRollup::new(granularity);
+    for r in records {
+        rollup.add(UsageRow::from(r));
+    }
+    rollup.finish()
+}
+
+/// Rolls up usage records straight from the JSON bytes the API returned (a bare array of
+/// UsageRecordInfo). This is the fast path for large answers: strings are borrowed from the
+/// buffer, unknown fields are skipped, and nothing is built per record but the running sums.
+pub fn summarize_usage_json(json: &[u8], granularity: Granularity) -> Result<UsageSummary, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Row<'a> {
+        #[serde(borrow, default)]
+        category: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        start_date: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        count: i64,
+        #[serde(borrow, default)]
+        usage: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        price: Micros,
+        #[serde(borrow, default)]
+        count_unit: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        usage_unit: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        price_unit: Option<std::borrow::Cow<'a, str>>,
+    }
+    let rows: Vec<Row> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let mut rollup = UsageRollup::new(granularity);
+    for r in &rows {
+        rollup.add(UsageRow {
+            category: r.category.as_deref().unwrap_or(""),
+            start_date: r.start_date.as_deref(),
+            count: r.count,
+            usage: r.usage.as_deref(),
+            price: r.price,
+            count_unit: r.count_unit.as_deref(),
+            usage_unit: r.usage_unit.as_deref(),
+            price_unit: r.price_unit.as_deref(),
+        });
+    }
+    Ok(rollup.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(cat: &str, day: &str, count: i64, usage: &str, price: &str) -> UsageRecordInfo {
+        UsageRecordInfo {
+            category: Some(cat.into()),
+            start_date: Some(day.into()),
+            end_date: Some(day.into()),
+            count,
+            usage: Some(usage.into()),
+            price: price.parse().unwrap(),
+            price_unit: Some("usd".into()),
+            ..Default::default()
+        }
+    }
+
+    fn cust(id: &str, cost: &str, rec: bool) -> BillingCustomerInfo {
+        BillingCustomerInfo {
+            customer_id: Some(id.into()),
+            international_costs: cost.parse().unwrap(),
+            has_call_recording: rec,
+        }
+    }
+
+    #[test]
+    fn totals_merge_and_top() {
+        let a = BillingInfo {
+            customers: vec![cust("c1", "1.10", false), cust("c2", "0", true)],
+        };
+        let b = BillingInfo {
+            customers: vec![cust("c1", "2.20", true), cust("c3", "5", false)],
+        };
+        let t = billing_totals(&a);
+        assert_eq!(t.customers_billed, 2);
+        assert_eq!(t.customers_with_recording, 1);
+        assert_eq!(t.customers_with_international, 1);
+        assert_eq!(t.international_costs.to_string(), "1.1");
+        let m = merge_billing(&[a, b]);
+        assert_eq!(m.customers.len(), 3);
+        assert_eq!(m.customers[0], cust("c1", "3.30", true));
+        assert_eq!(billing_totals(&m).international_costs.to_string(), "8.3");
+        let top = top_customers(&m, 2);
+        assert_eq!(
+            top.iter().map(|c| c.customer_id.clone().unwrap()).collect::<Vec<_>>(),
+            ["c3", "c1"]
+        );
+    }
+
+    #[test]
+    fn categories_nest() {
+        assert!(is_subcategory("calls-inbound", "calls"));
+        assert!(!is_subcategory("callsx", "calls"));
+        assert!(!is_subcategory("calls", "calls"));
+        assert!(is_subcategory("sms", "totalprice"));
+        assert_eq!(
+            leaf_free_categories(&["calls", "calls-inbound", "sms-outbound", "recordings"]),
+            ["calls", "sms-outbound", "recordings"]
+        );
+    }
+
+    #[test]
+    fn grand_total_prefers_totalprice_and_never_double_counts() {
+        let mut records = vec![
+            rec("calls", "2026-01-01", 3, "10", "3"),
+            rec("calls-inbound", "2026-01-01", 1, "4", "1"),
+            rec("calls-outbound", "2026-01-01", 2, "6", "2"),
+            rec("sms-outbound", "2026-01-01", 5, "5", "0.0375"),
+        ];
+        assert_eq!(grand_total(&records).to_string(), "3.0375");
+        records.push(rec("totalprice", "2026-01-01", 0, "0", "3.04"));
+        assert_eq!(grand_total(&records).to_string(), "3.04");
+    }
+
+    #[test]
+    fn rolls_up_by_period() {
+        let records = vec![
+            rec("calls", "2026-01-30", 1, "1.5", "0.10"),
+            rec("calls", "2026-01-31", 1, "2.25", "0.20"),
+            rec("calls", "2026-02-01", 1, "1", "0.30"),
+            rec("calls-inbound", "2026-02-01", 1, "1", "0.30"),
+            rec("sms", "2026-02-02", 2, "2", "0.02"),
+        ];
+        let monthly = summarize_usage(&records, Granularity::Monthly);
+        assert_eq!(monthly.records, 5);
+        assert_eq!(monthly.periods.len(), 2);
+        assert_eq!(monthly.periods[0].period_start.as_deref(), Some("2026-01-01"));
+        assert_eq!(monthly.periods[0].total_price.to_string(), "0.3");
+        assert_eq!(monthly.periods[1].total_price.to_string(), "0.32");
+        assert_eq!(monthly.total_price.to_string(), "0.62");
+        let calls = &monthly.categories[0];
+        assert_eq!(calls.category, "calls");
+        assert_eq!(calls.count, 3);
+        assert_eq!(calls.usage, "4.75");
+        assert_eq!(calls.price_unit.as_deref(), Some("usd"));
+
+        let weekly = summarize_usage(&records, Granularity::Weekly);
+        // 2026-01-30 (Fri) .. 2026-02-01 (Sun) is one ISO week; 2026-02-02 starts the next.
+        assert_eq!(weekly.periods.len(), 2);
+        assert_eq!(weekly.periods[0].period_start.as_deref(), Some("2026-01-26"));
+        let daily = summarize_usage(&records, Granularity::Daily);
+        assert_eq!(daily.periods.len(), 4);
+        let all = summarize_usage(&records, Granularity::All);
+        assert!(all.periods.is_empty());
+        assert_eq!(all.total_price, monthly.total_price);
+    }
+
+    #[test]
+    fn json_fast_path_matches_the_dto_path() {
+        let records = vec![
+            rec("calls", "2026-01-30", 1, "1.5", "0.10"),
+            rec("calls-outbound", "2026-01-30", 1, "1.5", "0.10"),
+            rec("sms", "2026-02-02", 2, "x", "0.02"),
+        ];
+        let json = serde_json::to_vec(&records).unwrap();
+        for g in [Granularity::All, Granularity::Daily, Granularity::Monthly] {
+            assert_eq!(
+                summarize_usage_json(&json, g).unwrap(),
+                summarize_usage(&records, g)
+            );
+        }
+        let s = summarize_usage_json(&json, Granularity::All).unwrap();
+        assert_eq!(s.unreadable_usage, 1);
+        assert!(summarize_usage_json(b"{not json", Granularity::All).is_err());
+        assert!(summarize_usage_json(b"[{\"price\":\"abc\"}]", Granularity::All).is_err());
+        // Escaped strings are decoded, not borrowed: still correct.
+        let escaped = br#"[{"category":"c\u0061lls","price":1}]"#;
+        assert_eq!(
+            summarize_usage_json(escaped, Granularity::All).unwrap().categories[0].category,
+            "calls"
+        );
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the split into categories and days, the roll-up's total equals the exact sum of
+        /// the top-level records, and per-period totals add up to it.
+        #[test]
+        fn period_totals_add_up(rows in proptest::collection::vec(
+            (prop::sample::select(vec!["calls", "sms", "recordings", "phonenumbers"]), 0i64..60, -5_000_000i64..5_000_000),
+            0..300,
+        )) {
+            let base = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let records: Vec<UsageRecordInfo> = rows.iter().map(|(c, d, p)| UsageRecordInfo {
+                category: Some(c.to_string()),
+                start_date: Some((base + chrono::Duration::days(*d)).format("%Y-%m-%d").to_string()),
+                price: Micros(*p),
+                count: 1,
+                ..Default::default()
+            }).collect();
+            let expected: i64 = rows.iter().map(|r| r.2).sum();
+            for g in [Granularity::All, Granularity::Daily, Granularity::Weekly, Granularity::Monthly] {
+                let s = summarize_usage(&records, g);
+                prop_assert_eq!(s.total_price, Micros(expected));
+                if g != Granularity::All {
+                    let by_period: Micros = s.periods.iter().map(|p| p.total_price).sum();
+                    prop_assert_eq!(by_period, Micros(expected));
+                }
+                prop_assert_eq!(s.records as usize, records.len());
+            }
+        }
+    }
+}
