@@ -201,7 +201,7 @@ mod tests {
             usage: Some("12.5".into()),
             ..Default::default()
         };
-        let csv = usage_records_to_csv(&[r.clone()]);
+        let csv = usage_records_to_csv(std::slice::from_ref(&r));
         assert_eq!(
             csv.lines().nth(1).unwrap(),
             "AC1,calls,3,,\"Voice minutes, \"\"all\"\"\",,-0.0085,usd,,12.5,,"
