@@ -322,7 +322,7 @@ impl<'a> UsageRollup<'a> {
                 .map(|(start, cats)| {
                     let (categories, total_price) = summarize(cats);
                     PeriodUsage {
-                        period_start: start.map(|d| d.format("%Y-%m-%d").to_string()),
+                        period_start: start.map(crate::date_range::ymd),
                         categories,
                         total_price,
                     }
@@ -540,7 +540,7 @@ mod props {
             let base = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
             let records: Vec<UsageRecordInfo> = rows.iter().map(|(c, d, p)| UsageRecordInfo {
                 category: Some(c.to_string()),
-                start_date: Some((base + chrono::Duration::days(*d)).format("%Y-%m-%d").to_string()),
+                start_date: Some(crate::date_range::ymd(base + chrono::Duration::days(*d))),
                 price: Micros(*p),
                 count: 1,
                 ..Default::default()

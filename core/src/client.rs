@@ -202,6 +202,13 @@ fn camel_case_keys(v: Value) -> Value {
     }
 }
 
+/// Deserializes after [`camel_case_keys`]. Through text rather than `from_value`: every DTO
+/// already has a `from_str` deserializer in the WebAssembly build, and a second (`Value`) one per
+/// type would cost more bytes than this extra pass costs time on error-sized bodies.
+fn from_normalized<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
+    serde_json::from_str(&camel_case_keys(value).to_string())
+}
+
 /// Reads an error answer. A JSON body with a `responseStatus` is used as is; anything else
 /// (empty body, `text/plain`, HTML from a proxy) becomes `{errorCode: "<status>", message:
 /// <status text>}`, as `@servicestack/client` does.
@@ -216,7 +223,7 @@ pub fn decode_error(status: u16, status_text: &str, content_type: &str, body: &s
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return synthesised();
     };
-    match serde_json::from_value::<ErrorResponse>(camel_case_keys(value)) {
+    match from_normalized::<ErrorResponse>(value) {
         Ok(e) if e.response_status.error_code.is_some() || e.response_status.message.is_some() => {
             ApiError {
                 status,
@@ -230,24 +237,32 @@ pub fn decode_error(status: u16, status_text: &str, content_type: &str, body: &s
 /// Reads a successful answer's body as `T` (PascalCase keys accepted). An empty body reads as
 /// JSON `null` (so `()` and `Option<T>` work for 204 No Content).
 pub fn decode_success<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, ApiError> {
-    let value: Value = if body.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(body).map_err(|e| ApiError {
-            status,
-            response_status: ResponseStatus::new(
-                "InvalidResponse",
-                format!("The server's answer is not valid JSON: {e}"),
-            ),
-        })?
-    };
-    serde_json::from_value(camel_case_keys(value)).map_err(|e| ApiError {
+    let shape_error = |e: serde_json::Error| ApiError {
         status,
         response_status: ResponseStatus::new(
             "InvalidResponse",
             format!("The server's answer does not have the expected shape: {e}"),
         ),
-    })
+    };
+    if body.trim().is_empty() {
+        return serde_json::from_value(Value::Null).map_err(shape_error);
+    }
+    // A server writes all keys in one style; the first key tells which. camelCase (ours, and
+    // ServiceStack's usual JsConfig) is read directly, without building a `Value`.
+    let first_key_char = body
+        .split_once('"')
+        .and_then(|(_, rest)| rest.chars().next());
+    if !first_key_char.is_some_and(|c| c.is_ascii_uppercase()) {
+        return serde_json::from_str(body).map_err(shape_error);
+    }
+    let value: Value = serde_json::from_str(body).map_err(|e| ApiError {
+        status,
+        response_status: ResponseStatus::new(
+            "InvalidResponse",
+            format!("The server's answer is not valid JSON: {e}"),
+        ),
+    })?;
+    from_normalized(value).map_err(shape_error)
 }
 
 /// Reads any answer: a 2xx through [`decode_success`], anything else through [`decode_error`].

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub enum DateError {
     #[error("'{0}' is not a date: use YYYY-MM-DD or an ISO-8601 date-time such as 2026-03-01T17:45:00Z")]
     Syntax(String),
-    #[error("the end date {end} is before the start date {start}")]
+    #[error("the end date {} is before the start date {}", ymd(*.end), ymd(*.start))]
     Inverted { start: NaiveDate, end: NaiveDate },
     #[error("the range covers {days} days; at most {max} days can be asked for at once")]
     TooLong { days: i64, max: i64 },
@@ -48,7 +48,12 @@ pub fn parse_api_date(text: &str) -> Result<NaiveDate, DateError> {
     if !shape_ok {
         return Err(err());
     }
-    let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| err())?;
+    let num = |r: std::ops::Range<usize>| {
+        bytes[r]
+            .iter()
+            .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4) as i32, num(5..7), num(8..10)).ok_or_else(err)?;
     let rest = &s[10..];
     if rest.is_empty() {
         return Ok(date);
@@ -111,8 +116,7 @@ fn valid_time_and_offset(s: &str) -> bool {
 }
 
 /// An inclusive range of whole days whose start is never after its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DateRange {
     start: NaiveDate,
     end: NaiveDate,
@@ -220,12 +224,12 @@ impl DateRange {
 
     /// Wire form of the start: `YYYY-MM-DD`.
     pub fn start_text(&self) -> String {
-        self.start.format("%Y-%m-%d").to_string()
+        ymd(self.start)
     }
 
     /// Wire form of the end: `YYYY-MM-DD`.
     pub fn end_text(&self) -> String {
-        self.end.format("%Y-%m-%d").to_string()
+        ymd(self.end)
     }
 }
 
@@ -406,6 +410,11 @@ impl Preset {
     }
 }
 
+/// `YYYY-MM-DD`. (Written by hand: chrono's strftime machinery costs the WebAssembly build ~20 KB.)
+pub fn ymd(day: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+}
+
 /// Monday of the ISO week of `day`.
 pub fn week_start(day: NaiveDate) -> NaiveDate {
     day - Duration::days(day.weekday().num_days_from_monday() as i64)
@@ -421,7 +430,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+        parse_api_date(s).unwrap()
     }
 
     #[test]
@@ -572,9 +581,9 @@ mod props {
             tz in prop::sample::select(vec!["", "Z", "+01:00", "-0530", "+14"]),
         ) {
             let date = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + Duration::days(days);
-            let text = format!("{}{sep}{h:02}:{m:02}:{s:02}{tz}", date.format("%Y-%m-%d"));
+            let text = format!("{}{sep}{h:02}:{m:02}:{s:02}{tz}", ymd(date));
             prop_assert_eq!(parse_api_date(&text).unwrap(), date);
-            prop_assert_eq!(parse_api_date(&date.format("%Y-%m-%d").to_string()).unwrap(), date);
+            prop_assert_eq!(parse_api_date(&ymd(date)).unwrap(), date);
         }
 
         /// Arbitrary text never panics.

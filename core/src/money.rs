@@ -70,31 +70,30 @@ impl Micros {
         Micros(rounded)
     }
 
-    /// The amount as the nearest `f64`, for charts and the wire. Exact for every amount with at most
-    /// 15 significant digits, because the shortest decimal text of the result is the amount's text.
+    /// The amount as the nearest `f64`, for charts and the wire. Exact in the sense that matters:
+    /// below 2^53 micros (9 billion units) both operands of the division are exact and IEEE
+    /// division rounds correctly, so the result is the double nearest the decimal amount, the
+    /// same one `JSON.parse` gives for the amount's text.
     pub fn to_f64(self) -> f64 {
-        // Going through the decimal text avoids the double rounding of `self.0 as f64 / 1e6`.
-        self.to_string().parse().unwrap_or(0.0)
+        const EXACT: i64 = 1 << 53;
+        if self.0.abs() < EXACT {
+            self.0 as f64 / MICROS_PER_UNIT as f64
+        } else {
+            (self.0 / MICROS_PER_UNIT) as f64 + (self.0 % MICROS_PER_UNIT) as f64 / 1e6
+        }
     }
 
-    /// Reads an `f64` through its shortest round-trip text (what `JSON.stringify` would print), so
+    /// Reads an `f64` through its shortest round-trip text (what `JSON.stringify` prints), so
     /// a price that was `0.0085` in the JSON becomes exactly 8 500 micros.
     pub fn from_f64(value: f64) -> Result<Micros, MoneyError> {
         if !value.is_finite() {
             return Err(MoneyError::NotFinite);
         }
-        // `{}` prints the shortest text that reads back to the same f64, never exponent notation.
-        // Written to a stack buffer: this runs once per price when big answers are aggregated.
-        let mut buf = StackText::<64>::new();
-        if fmt::Write::write_fmt(&mut buf, format_args!("{value}")).is_err() {
-            // Over 64 characters: either beyond i64 micros, or below a millionth.
-            return if value.abs() < 1.0 {
-                Ok(Micros::ZERO)
-            } else {
-                Err(MoneyError::Overflow(format!("{value:e}")))
-            };
-        }
-        buf.as_str().parse()
+        // ryu writes the shortest text that reads back to the same f64 (serde_json uses it too,
+        // so the WebAssembly build carries one float printer, not two), into a stack buffer:
+        // this runs once per price when big answers are aggregated.
+        let mut buf = ryu::Buffer::new();
+        buf.format_finite(value).parse()
     }
 
     pub fn saturating_add(self, other: Micros) -> Micros {
@@ -125,37 +124,6 @@ impl Micros {
         }
         let frac = (abs % MICROS_PER_UNIT as u64) / 10u64.pow(6 - decimals);
         format!("{sign}{units}.{frac:0width$}", width = decimals as usize)
-    }
-}
-
-/// A fixed-size text buffer for formatting without allocating.
-struct StackText<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> StackText<N> {
-    fn new() -> Self {
-        StackText {
-            bytes: [0; N],
-            len: 0,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-}
-
-impl<const N: usize> fmt::Write for StackText<N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > N {
-            return Err(fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 

@@ -201,7 +201,11 @@ impl Checker {
                 self.push(
                     "GreaterThanOrEqual",
                     "EndDate",
-                    format!("'End Date' ({end}) must be on or after 'Start Date' ({start})."),
+                    format!(
+                        "'End Date' ({}) must be on or after 'Start Date' ({}).",
+                        crate::date_range::ymd(end),
+                        crate::date_range::ymd(start)
+                    ),
                 );
                 None
             }
