@@ -1,1 +1,65 @@
-fn main() {}
+//! `cargo xtask <command>`: every chore of the project, in Rust, with no dependencies.
+//!
+//! - `setup`  installs what a fresh machine lacks (wasm32 target, wasm-bindgen CLI at the exact
+//!   version of Cargo.lock, wasm-pack, npm tools, Chromium + chromedriver from apt when root), or
+//!   stops with the exact command to run.
+//! - `build`  the npm package (`pkg/`, wasm-pack + wasm-opt -Oz from npm's binaryen).
+//! - `test`   everything: fmt, clippy (native + wasm32), native tests and doc tests, the core tests
+//!   compiled to wasm32 and run in Node and in headless Chromium, and the node tests of the
+//!   built package. Prints the counts of each and a final `N passed, N failed` line.
+//! - `serve`  runs the product (see README.md).
+//! - `bench`  benchmarks; results go to docs/BENCHMARKS.md.
+
+mod bench;
+mod build;
+mod setup;
+mod testing;
+mod util;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    let result = match command {
+        "setup" => setup::ensure_all(),
+        "build" => setup::ensure_build_tools().and_then(|_| build::package()),
+        "test" => testing::run_all(rest),
+        "serve" => serve(rest),
+        "bench" => bench::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{}", HELP);
+            Ok(())
+        }
+        other => Err(format!("unknown command '{other}'\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const HELP: &str = "usage: cargo xtask <command>
+
+  setup   install what this machine lacks for building and testing
+  build   build the npm package into pkg/
+  test    run every test (native, wasm32 in Node and Chromium, node tests of pkg/)
+  serve   run the product
+  bench   run the benchmarks and write docs/BENCHMARKS.md";
+
+/// Runs the product. Until the server exists this builds the package and runs the Node
+/// quickstart against it.
+fn serve(_args: &[String]) -> Result<(), String> {
+    setup::ensure_build_tools()?;
+    build::package()?;
+    let root = util::root();
+    util::run(
+        util::cmd("node")
+            .arg("examples/quickstart.mjs")
+            .current_dir(&root),
+    )
+}

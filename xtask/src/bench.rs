@@ -1,0 +1,102 @@
+//! `cargo xtask bench`: measured, never asserted in tests. Results go to docs/BENCHMARKS.md with
+//! the machine and the date.
+
+use crate::util::{self, cmd, output, run_tee};
+use crate::{build, setup};
+
+/// Budget for the package's wasm, gzipped.
+const WASM_GZIP_BUDGET: u64 = 150 * 1024;
+
+fn gzip_size(bytes: &[u8]) -> Result<u64, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("gzip")
+        .args(["-9", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("gzip: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(bytes).map_err(|e| e.to_string())?;
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    Ok(out.stdout.len() as u64)
+}
+
+fn machine() -> String {
+    let cpu = util::read(std::path::Path::new("/proc/cpuinfo"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = util::read(std::path::Path::new("/proc/meminfo"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map_or("?".into(), |kb| format!("{} GiB", kb / 1024 / 1024));
+    let node = output("node", &["--version"]).unwrap_or_default();
+    let rustc = output("rustc", &["--version"]).unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem} RAM; {rustc}; Node {node}")
+}
+
+pub fn run(_args: &[String]) -> Result<(), String> {
+    setup::ensure_build_tools()?;
+    build::package()?;
+    let root = util::root();
+    let wasm = std::fs::read(root.join("pkg/evo_billing_bg.wasm")).map_err(|e| e.to_string())?;
+    let raw = wasm.len() as u64;
+    let gz = gzip_size(&wasm)?;
+    println!(
+        "package wasm: {raw} bytes raw, {gz} bytes gzipped (budget {WASM_GZIP_BUDGET}): {}",
+        if gz <= WASM_GZIP_BUDGET { "within budget" } else { "OVER BUDGET" }
+    );
+
+    run_tee(cmd("npm")
+        .args(["install", "--no-audit", "--no-fund"])
+        .current_dir(root.join("tests")))?;
+    let (ok, out) = run_tee(cmd("node").args(["--expose-gc", "bench/usage-aggregation.mjs"]))?;
+    if !ok {
+        return Err("the aggregation benchmark failed".into());
+    }
+    let table: String = out
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let notes: String = out
+        .lines()
+        .filter(|l| l.starts_with("- "))
+        .collect::<Vec<_>>()
+        .join("\n");
+
+    let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let doc = format!(
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; numbers are from one run on one machine. \
+         Ratios are measured side by side in the same process, because these machines are noisy.\n\n\
+         ## npm package (core in WebAssembly) — {date}\n\nMachine: {}\n\n\
+         ### Size\n\n| artifact | raw | gzip -9 | budget (gzip) |\n|---|---|---|---|\n\
+         | pkg/evo_billing_bg.wasm | {:.1} KB | {:.1} KB | {:.0} KB ({}) |\n\n\
+         ### Usage aggregation from the raw JSON bytes of a ListUsageRecords answer\n\n\
+         Core in WASM (`summarizeUsageJson(bytes)`: serde_json over the bytes, borrowed strings, \
+         exact integer micro-unit sums) against idiomatic JavaScript in the same Node process \
+         (`JSON.parse(new TextDecoder().decode(bytes))` then a `Map` reduce with number sums). \
+         Median of the timed repetitions after warm-up.\n\n{table}\n\n{notes}\n",
+        machine(),
+        raw as f64 / 1024.0,
+        gz as f64 / 1024.0,
+        WASM_GZIP_BUDGET as f64 / 1024.0,
+        if gz <= WASM_GZIP_BUDGET { "within" } else { "over" },
+    );
+    util::write(&root.join("docs/BENCHMARKS.md"), &doc)?;
+    println!("xtask: wrote docs/BENCHMARKS.md");
+    Ok(())
+}
