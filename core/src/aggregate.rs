@@ -30,10 +30,10 @@ pub const TOTAL_PRICE: &str = "totalprice";
 /// Headline numbers of a [`BillingInfo`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct BillingTotals {
     /// Sum of every customer's international costs, exact.
-    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
     pub international_costs: Micros,
     /// Customers with billable activity in the range.
     pub customers_billed: u32,
@@ -60,12 +60,13 @@ pub fn billing_totals(info: &BillingInfo) -> BillingTotals {
 pub fn merge_billing(infos: &[BillingInfo]) -> BillingInfo {
     let mut by_customer: BTreeMap<Option<String>, BillingCustomerInfo> = BTreeMap::new();
     for c in infos.iter().flat_map(|i| &i.customers) {
-        let entry = by_customer
-            .entry(c.customer_id.clone())
-            .or_insert_with(|| BillingCustomerInfo {
-                customer_id: c.customer_id.clone(),
-                ..Default::default()
-            });
+        let entry =
+            by_customer
+                .entry(c.customer_id.clone())
+                .or_insert_with(|| BillingCustomerInfo {
+                    customer_id: c.customer_id.clone(),
+                    ..Default::default()
+                });
         entry.international_costs += c.international_costs;
         entry.has_call_recording |= c.has_call_recording;
     }
@@ -110,7 +111,9 @@ pub fn leaf_free_categories<'a>(present: &[&'a str]) -> Vec<&'a str> {
 pub fn grand_total(records: &[UsageRecordInfo]) -> Micros {
     let mut by_cat: BTreeMap<&str, Micros> = BTreeMap::new();
     for r in records {
-        *by_cat.entry(r.category.as_deref().unwrap_or("")).or_default() += r.price;
+        *by_cat
+            .entry(r.category.as_deref().unwrap_or(""))
+            .or_default() += r.price;
     }
     total_of_categories(&by_cat)
 }
@@ -129,13 +132,13 @@ fn total_of_categories(by_cat: &BTreeMap<&str, Micros>) -> Micros {
 /// One category's sums.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct CategoryUsage {
     pub category: String,
     pub count: i64,
     /// Exact decimal quantity (minutes, messages...), as text.
     pub usage: String,
-    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
     pub price: Micros,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_unit: Option<String>,
@@ -148,7 +151,7 @@ pub struct CategoryUsage {
 /// Usage of one period (or of the whole range for [`Granularity::All`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct PeriodUsage {
     /// First day of the period (`YYYY-MM-DD`); absent for the whole range or undated records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,14 +159,14 @@ pub struct PeriodUsage {
     /// Categories, sorted by name.
     pub categories: Vec<CategoryUsage>,
     /// The period's total price without double counting (see [`grand_total`]).
-    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
     pub total_price: Micros,
 }
 
 /// The roll-up of a set of usage records.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct UsageSummary {
     pub granularity: Granularity,
     /// Records read.
@@ -175,7 +178,7 @@ pub struct UsageSummary {
     /// Per category over everything.
     pub categories: Vec<CategoryUsage>,
     /// Total price over everything, without double counting.
-    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
     pub total_price: Micros,
 }
 
@@ -393,6 +396,9 @@ pub fn summarize_usage_json(json: &[u8], granularity: Granularity) -> Result<Usa
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn rec(cat: &str, day: &str, count: i64, usage: &str, price: &str) -> UsageRecordInfo {
         UsageRecordInfo {
@@ -434,7 +440,9 @@ mod tests {
         assert_eq!(billing_totals(&m).international_costs.to_string(), "8.3");
         let top = top_customers(&m, 2);
         assert_eq!(
-            top.iter().map(|c| c.customer_id.clone().unwrap()).collect::<Vec<_>>(),
+            top.iter()
+                .map(|c| c.customer_id.clone().unwrap())
+                .collect::<Vec<_>>(),
             ["c3", "c1"]
         );
     }
@@ -476,7 +484,10 @@ mod tests {
         let monthly = summarize_usage(&records, Granularity::Monthly);
         assert_eq!(monthly.records, 5);
         assert_eq!(monthly.periods.len(), 2);
-        assert_eq!(monthly.periods[0].period_start.as_deref(), Some("2026-01-01"));
+        assert_eq!(
+            monthly.periods[0].period_start.as_deref(),
+            Some("2026-01-01")
+        );
         assert_eq!(monthly.periods[0].total_price.to_string(), "0.3");
         assert_eq!(monthly.periods[1].total_price.to_string(), "0.32");
         assert_eq!(monthly.total_price.to_string(), "0.62");
@@ -489,7 +500,10 @@ mod tests {
         let weekly = summarize_usage(&records, Granularity::Weekly);
         // 2026-01-30 (Fri) .. 2026-02-01 (Sun) is one ISO week; 2026-02-02 starts the next.
         assert_eq!(weekly.periods.len(), 2);
-        assert_eq!(weekly.periods[0].period_start.as_deref(), Some("2026-01-26"));
+        assert_eq!(
+            weekly.periods[0].period_start.as_deref(),
+            Some("2026-01-26")
+        );
         let daily = summarize_usage(&records, Granularity::Daily);
         assert_eq!(daily.periods.len(), 4);
         let all = summarize_usage(&records, Granularity::All);
@@ -518,7 +532,10 @@ mod tests {
         // Escaped strings are decoded, not borrowed: still correct.
         let escaped = br#"[{"category":"c\u0061lls","price":1}]"#;
         assert_eq!(
-            summarize_usage_json(escaped, Granularity::All).unwrap().categories[0].category,
+            summarize_usage_json(escaped, Granularity::All)
+                .unwrap()
+                .categories[0]
+                .category,
             "calls"
         );
     }

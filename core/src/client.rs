@@ -30,8 +30,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::dto::{
-    default_status_text, Authenticate, BillingReport, ErrorResponse, GetBilling,
-    ListUsageRecords, NewBillable, ResponseStatus,
+    default_status_text, Authenticate, BillingReport, ErrorResponse, GetBilling, ListUsageRecords,
+    NewBillable, ResponseStatus,
 };
 use crate::validation::{Validate, ValidationErrors};
 
@@ -124,7 +124,13 @@ impl fmt::Display for ApiError {
         if self.status == 0 {
             write!(f, "{}: {}", self.error_code(), self.message())
         } else {
-            write!(f, "{} {}: {}", self.status, self.error_code(), self.message())
+            write!(
+                f,
+                "{} {}: {}",
+                self.status,
+                self.error_code(),
+                self.message()
+            )
         }
     }
 }
@@ -160,8 +166,7 @@ pub fn query_pairs<T: Serialize>(request: &T) -> Vec<(String, String)> {
 }
 
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -430,7 +435,12 @@ impl BillingClient {
         req.validate().map_err(|e| ApiError::validation(&e))?;
         let mut body = req.clone();
         body.provider = Some("credentials".into());
-        Ok(self.request("POST", "/auth/credentials", &[], Some(Self::json_body(&body)?)))
+        Ok(self.request(
+            "POST",
+            "/auth/credentials",
+            &[],
+            Some(Self::json_body(&body)?),
+        ))
     }
 
     /// `GET /auth/status`.
@@ -567,7 +577,12 @@ mod transport {
                 Ok(r.body)
             } else {
                 let body = String::from_utf8_lossy(&r.body);
-                Err(decode_error(r.status, &r.status_text, &r.content_type, &body))
+                Err(decode_error(
+                    r.status,
+                    &r.status_text,
+                    &r.content_type,
+                    &body,
+                ))
             }
         }
     }
@@ -579,7 +594,10 @@ pub use transport::HttpResponse;
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
     use crate::dto::{BillingInfo, UsageRecordInfo};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn credentials_become_headers() {
@@ -592,9 +610,13 @@ mod tests {
                 .map(|(_, v)| v)
         };
         assert_eq!(auth(&c), None);
-        let bearer = c.clone().with_credentials(Credentials::Bearer("t0k".into()));
+        let bearer = c
+            .clone()
+            .with_credentials(Credentials::Bearer("t0k".into()));
         assert_eq!(auth(&bearer).as_deref(), Some("Bearer t0k"));
-        let key = c.clone().with_credentials(Credentials::ApiKey("ak_123".into()));
+        let key = c
+            .clone()
+            .with_credentials(Credentials::ApiKey("ak_123".into()));
         // base64("ak_123:")
         assert_eq!(auth(&key).as_deref(), Some("Basic YWtfMTIzOg=="));
         let cookie = c.with_credentials(Credentials::Cookie);
@@ -626,8 +648,14 @@ mod tests {
             ..Default::default()
         };
         let r = c.new_billable_request(&nb).unwrap();
-        assert_eq!((r.method, r.url.as_str()), ("POST", "https://api.example.com/billables"));
-        assert_eq!(r.body.as_deref(), Some(r#"{"sessionId":"s1","callSid":"CA1"}"#));
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            ("POST", "https://api.example.com/billables")
+        );
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"sessionId":"s1","callSid":"CA1"}"#)
+        );
         let batch = c.new_billables_request(&[nb.clone(), nb]).unwrap();
         assert!(batch.url.ends_with("/api/NewBillable[]"));
         assert!(batch.body.unwrap().starts_with('['));
@@ -700,11 +728,17 @@ mod tests {
         let e = decode_error(400, "Bad Request", "application/json; charset=utf-8", body);
         assert_eq!(e.status, 400);
         assert_eq!(e.error_code(), "NotEmpty");
-        assert_eq!(e.response_status.errors[0].field_name.as_deref(), Some("AccountId"));
+        assert_eq!(
+            e.response_status.errors[0].field_name.as_deref(),
+            Some("AccountId")
+        );
 
         // PascalCase bodies (ServiceStack without the camelCase scope).
         let pascal = r#"{"ResponseStatus":{"ErrorCode":"Forbidden","Message":"No","Errors":[]}}"#;
-        assert_eq!(decode_error(403, "", "application/json", pascal).error_code(), "Forbidden");
+        assert_eq!(
+            decode_error(403, "", "application/json", pascal).error_code(),
+            "Forbidden"
+        );
 
         // What real ServiceStack servers send without a JSON body.
         let empty401 = decode_error(401, "Unauthorized", "", "");
@@ -729,9 +763,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(info.customers[0].international_costs.to_string(), "1.25");
-        let records: Vec<UsageRecordInfo> =
-            decode_response(200, "OK", "application/json", r#"[{"Category":"calls","Count":2}]"#)
-                .unwrap();
+        let records: Vec<UsageRecordInfo> = decode_response(
+            200,
+            "OK",
+            "application/json",
+            r#"[{"Category":"calls","Count":2}]"#,
+        )
+        .unwrap();
         assert_eq!(records[0].category.as_deref(), Some("calls"));
         assert_eq!(records[0].count, 2);
         decode_response::<()>(204, "No Content", "", "").unwrap();

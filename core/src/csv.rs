@@ -152,7 +152,10 @@ pub fn usage_records_to_csv(records: &[UsageRecordInfo]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
     use crate::dto::BillingCustomerInfo;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn quoting() {
@@ -208,6 +211,8 @@ mod tests {
         );
         // The generic writer agrees on the columns present.
         let generic = to_csv(&[r]).unwrap();
-        assert!(generic.starts_with("AccountSid,Category,Count,Description,Price,PriceUnit,Usage\r\n"));
+        assert!(
+            generic.starts_with("AccountSid,Category,Count,Description,Price,PriceUnit,Usage\r\n")
+        );
     }
 }

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 /// Why a date or a range was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DateError {
-    #[error("'{0}' is not a date: use YYYY-MM-DD or an ISO-8601 date-time such as 2026-03-01T17:45:00Z")]
+    #[error(
+        "'{0}' is not a date: use YYYY-MM-DD or an ISO-8601 date-time such as 2026-03-01T17:45:00Z"
+    )]
     Syntax(String),
     #[error("the end date {} is before the start date {}", ymd(*.end), ymd(*.start))]
     Inverted { start: NaiveDate, end: NaiveDate },
@@ -242,7 +244,7 @@ impl fmt::Display for DateRange {
 /// How usage is split over time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub enum Granularity {
     /// The whole range as one period (the seed's shape).
     #[default]
@@ -303,7 +305,7 @@ fn last_day_of_month(first: NaiveDate) -> NaiveDate {
 /// decide what today is; this module never reads a clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub enum Preset {
     Today,
     Yesterday,
@@ -357,9 +359,12 @@ impl Preset {
             Preset::Last12Months => {
                 // The first day of the month eleven months before this one.
                 let months = today.year() * 12 + today.month0() as i32 - 11;
-                let start =
-                    NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
-                        .unwrap_or(today);
+                let start = NaiveDate::from_ymd_opt(
+                    months.div_euclid(12),
+                    months.rem_euclid(12) as u32 + 1,
+                    1,
+                )
+                .unwrap_or(today);
                 (start, today)
             }
         };
@@ -428,6 +433,9 @@ pub fn is_weekend(day: NaiveDate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn d(s: &str) -> NaiveDate {
         parse_api_date(s).unwrap()
@@ -507,9 +515,18 @@ mod tests {
         let r = DateRange::parse("2026-01-30", "2026-03-02").unwrap();
         let months = r.periods(Granularity::Monthly);
         assert_eq!(months.len(), 3);
-        assert_eq!(months[0], DateRange::parse("2026-01-30", "2026-01-31").unwrap());
-        assert_eq!(months[1], DateRange::parse("2026-02-01", "2026-02-28").unwrap());
-        assert_eq!(months[2], DateRange::parse("2026-03-01", "2026-03-02").unwrap());
+        assert_eq!(
+            months[0],
+            DateRange::parse("2026-01-30", "2026-01-31").unwrap()
+        );
+        assert_eq!(
+            months[1],
+            DateRange::parse("2026-02-01", "2026-02-28").unwrap()
+        );
+        assert_eq!(
+            months[2],
+            DateRange::parse("2026-03-01", "2026-03-02").unwrap()
+        );
         assert_eq!(r.months(), vec![(2026, 1), (2026, 2), (2026, 3)]);
         let weeks = r.periods(Granularity::Weekly);
         // 2026-01-30 is a Friday; 2026-03-02 a Monday.
@@ -529,14 +546,38 @@ mod tests {
             (r.start_text(), r.end_text())
         };
         assert_eq!(p(Preset::Today), ("2026-11-22".into(), "2026-11-22".into()));
-        assert_eq!(p(Preset::Yesterday), ("2026-11-21".into(), "2026-11-21".into()));
-        assert_eq!(p(Preset::Last7Days), ("2026-11-16".into(), "2026-11-22".into()));
-        assert_eq!(p(Preset::Last30Days), ("2026-10-24".into(), "2026-11-22".into()));
-        assert_eq!(p(Preset::ThisMonth), ("2026-11-01".into(), "2026-11-22".into()));
-        assert_eq!(p(Preset::LastMonth), ("2026-10-01".into(), "2026-10-31".into()));
-        assert_eq!(p(Preset::QuarterToDate), ("2026-10-01".into(), "2026-11-22".into()));
-        assert_eq!(p(Preset::YearToDate), ("2026-01-01".into(), "2026-11-22".into()));
-        assert_eq!(p(Preset::Last12Months), ("2025-12-01".into(), "2026-11-22".into()));
+        assert_eq!(
+            p(Preset::Yesterday),
+            ("2026-11-21".into(), "2026-11-21".into())
+        );
+        assert_eq!(
+            p(Preset::Last7Days),
+            ("2026-11-16".into(), "2026-11-22".into())
+        );
+        assert_eq!(
+            p(Preset::Last30Days),
+            ("2026-10-24".into(), "2026-11-22".into())
+        );
+        assert_eq!(
+            p(Preset::ThisMonth),
+            ("2026-11-01".into(), "2026-11-22".into())
+        );
+        assert_eq!(
+            p(Preset::LastMonth),
+            ("2026-10-01".into(), "2026-10-31".into())
+        );
+        assert_eq!(
+            p(Preset::QuarterToDate),
+            ("2026-10-01".into(), "2026-11-22".into())
+        );
+        assert_eq!(
+            p(Preset::YearToDate),
+            ("2026-01-01".into(), "2026-11-22".into())
+        );
+        assert_eq!(
+            p(Preset::Last12Months),
+            ("2025-12-01".into(), "2026-11-22".into())
+        );
         // Edges: January, March 31st, leap years.
         assert_eq!(
             Preset::LastMonth.range(d("2026-01-15")),
@@ -562,7 +603,10 @@ mod tests {
     #[test]
     fn previous_period() {
         let r = DateRange::parse("2026-03-01", "2026-03-31").unwrap();
-        assert_eq!(r.previous(), DateRange::parse("2026-01-29", "2026-02-28").unwrap());
+        assert_eq!(
+            r.previous(),
+            DateRange::parse("2026-01-29", "2026-02-28").unwrap()
+        );
     }
 }
 

@@ -13,7 +13,7 @@ use crate::money::Micros;
 /// Report/create a new billable. `POST /billables`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct NewBillable {
     /// The account to associate the billable with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,7 +33,7 @@ pub struct NewBillable {
 /// The outcome of one item of an auto-batched `POST /api/NewBillable[]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct NewBillableResult {
     /// The call SID of the item, echoed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,7 @@ pub struct NewBillableResult {
 /// Get the billing totals for the specified date range. `GET /billing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct GetBilling {
     /// Your Evo Voice Account ID (required).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,7 +68,7 @@ pub struct GetBilling {
 /// Per-customer billing totals for a range.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct BillingInfo {
     #[serde(default)]
     pub customers: Vec<BillingCustomerInfo>,
@@ -77,13 +77,13 @@ pub struct BillingInfo {
 /// One customer's totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct BillingCustomerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     /// The cost of the customer's international calls in the range, exact; a JSON number.
     #[serde(default)]
-    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
     pub international_costs: Micros,
     /// Whether any of the customer's billed calls in the range was recorded.
     #[serde(default)]
@@ -95,7 +95,7 @@ pub struct BillingCustomerInfo {
 /// Run a billing report asynchronously. Any verb on `/reports/billing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct BillingReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
@@ -117,7 +117,7 @@ pub struct BillingReport {
 
 /// The state of a report run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub enum ReportStatuses {
     #[default]
     Queued,
@@ -156,7 +156,7 @@ impl ReportStatuses {
 /// A report and where it stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct ReportInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -183,7 +183,7 @@ pub struct ReportInfo {
 /// Gets all usage records for the specified date range. `GET /billing/usage`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct ListUsageRecords {
     /// The account ID you are listing for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,7 +203,7 @@ pub struct ListUsageRecords {
 /// One usage record, in the shape of Twilio's usage records (camelCased).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct UsageRecordInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_sid: Option<String>,
@@ -219,7 +219,7 @@ pub struct UsageRecordInfo {
     pub end_date: Option<String>,
     /// Exact; a JSON number.
     #[serde(default)]
-    #[cfg_attr(feature = "js", tsify(type = "number"))]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
     pub price: Micros,
     /// Lower-case ISO 4217 code, e.g. `usd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,7 +238,7 @@ pub struct UsageRecordInfo {
 /// ServiceStack's error body: `{responseStatus: {...}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct ErrorResponse {
     #[serde(default)]
     pub response_status: ResponseStatus,
@@ -247,7 +247,7 @@ pub struct ErrorResponse {
 /// What went wrong, ServiceStack style. `errors` has one entry per bad field and is always written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct ResponseStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
@@ -262,7 +262,7 @@ pub struct ResponseStatus {
 /// One field's error.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct ResponseError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
@@ -322,7 +322,7 @@ pub fn default_status_text(status: u16) -> &'static str {
 /// Sign in. `POST /auth/credentials` (or `/auth` with `provider: "credentials"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct Authenticate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
@@ -337,7 +337,7 @@ pub struct Authenticate {
 /// A signed-in session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct AuthenticateResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
@@ -360,7 +360,7 @@ pub struct AuthenticateResponse {
 /// Who the caller is. `GET /auth/status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub struct UserInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -380,7 +380,7 @@ pub struct UserInfo {
 
 /// The roles of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "js", derive(tsify::Tsify))]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
 pub enum Role {
     /// Every account.
     SystemAdministrator,
@@ -409,7 +409,10 @@ impl Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn json_matches_the_seed_samples() {
@@ -451,7 +454,10 @@ mod tests {
 
     #[test]
     fn nulls_omitted_zeroes_written() {
-        assert_eq!(serde_json::to_string(&NewBillable::default()).unwrap(), "{}");
+        assert_eq!(
+            serde_json::to_string(&NewBillable::default()).unwrap(),
+            "{}"
+        );
         assert_eq!(
             serde_json::to_value(BillingCustomerInfo::default()).unwrap(),
             json!({"internationalCosts": 0, "hasCallRecording": false})
@@ -489,7 +495,8 @@ mod tests {
     #[test]
     fn unknown_fields_are_ignored_and_statuses_parse() {
         let g: GetBilling =
-            serde_json::from_str(r#"{"accountId":"a","bogus":1,"startDate":"2026-01-01"}"#).unwrap();
+            serde_json::from_str(r#"{"accountId":"a","bogus":1,"startDate":"2026-01-01"}"#)
+                .unwrap();
         assert_eq!(g.account_id.as_deref(), Some("a"));
         assert_eq!(ReportStatuses::parse("error"), Some(ReportStatuses::Error));
         assert_eq!(Role::parse("manager"), Some(Role::Manager));

@@ -278,7 +278,9 @@ pub fn format_money(
 ) -> Result<String, JsValue> {
     let currency = match currency {
         None => Currency::USD,
-        Some(c) => Currency::new(&c).map_err(|e| error_value(&ApiError::argument(e.to_string())))?,
+        Some(c) => {
+            Currency::new(&c).map_err(|e| error_value(&ApiError::argument(e.to_string())))?
+        }
     };
     Ok(crate::money::Money::new(micros_of(&amount)?, currency).display())
 }
@@ -328,7 +330,10 @@ pub fn summarize_usage(
     #[wasm_bindgen(unchecked_param_type = "Granularity | undefined")] granularity: JsValue,
 ) -> Result<Ts<UsageSummary>, JsValue> {
     let records: Vec<crate::dto::UsageRecordInfo> = from_js(records, "records")?;
-    ts(&aggregate::summarize_usage(&records, granularity_of(granularity)?))
+    ts(&aggregate::summarize_usage(
+        &records,
+        granularity_of(granularity)?,
+    ))
 }
 
 /// As `summarizeUsage`, straight from the JSON bytes of a ListUsageRecords answer: the fast path
@@ -338,9 +343,12 @@ pub fn summarize_usage_json(
     json: &[u8],
     #[wasm_bindgen(unchecked_param_type = "Granularity | undefined")] granularity: JsValue,
 ) -> Result<Ts<UsageSummary>, JsValue> {
-    let summary = aggregate::summarize_usage_json(json, granularity_of(granularity)?).map_err(
-        |e| error_value(&ApiError::argument(format!("The usage JSON is not valid: {e}"))),
-    )?;
+    let summary =
+        aggregate::summarize_usage_json(json, granularity_of(granularity)?).map_err(|e| {
+            error_value(&ApiError::argument(format!(
+                "The usage JSON is not valid: {e}"
+            )))
+        })?;
     ts(&summary)
 }
 
@@ -490,9 +498,9 @@ impl JsBillingClient {
         #[wasm_bindgen(unchecked_param_type = "NewBillable[]")] requests: JsValue,
     ) -> js_sys::Promise {
         match from_js::<Vec<NewBillable>>(requests, "requests") {
-            Ok(r) => self.run::<Vec<crate::dto::NewBillableResult>, _>(|c| {
-                c.new_billables_request(&r)
-            }),
+            Ok(r) => {
+                self.run::<Vec<crate::dto::NewBillableResult>, _>(|c| c.new_billables_request(&r))
+            }
             Err(e) => rejected(e),
         }
     }
@@ -528,9 +536,8 @@ impl JsBillingClient {
         #[wasm_bindgen(unchecked_param_type = "ListUsageRecords")] request: JsValue,
     ) -> js_sys::Promise {
         match from_js::<ListUsageRecords>(request, "request") {
-            Ok(r) => self.run::<Vec<crate::dto::UsageRecordInfo>, _>(|c| {
-                c.list_usage_records_request(&r)
-            }),
+            Ok(r) => self
+                .run::<Vec<crate::dto::UsageRecordInfo>, _>(|c| c.list_usage_records_request(&r)),
             Err(e) => rejected(e),
         }
     }
@@ -542,9 +549,12 @@ impl JsBillingClient {
         #[wasm_bindgen(unchecked_param_type = "ListUsageRecords")] request: JsValue,
     ) -> js_sys::Promise {
         let client = self.client();
-        let req = match from_js::<ListUsageRecords>(request, "request")
-            .and_then(|r| client.list_usage_records_request(&r).map(|h| (h, r)).map_err(|e| error_value(&e)))
-        {
+        let req = match from_js::<ListUsageRecords>(request, "request").and_then(|r| {
+            client
+                .list_usage_records_request(&r)
+                .map(|h| (h, r))
+                .map_err(|e| error_value(&e))
+        }) {
             Ok(v) => v,
             Err(e) => return rejected(e),
         };

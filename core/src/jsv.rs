@@ -847,9 +847,12 @@ impl<'de> VariantAccess<'de> for JsvValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
     use serde::{Deserialize, Serialize};
     use serde_json::json;
     use std::collections::HashMap;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn s(text: &str) -> JsvValue {
         JsvValue::Str(text.to_owned())

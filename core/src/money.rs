@@ -383,6 +383,9 @@ impl Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn m(s: &str) -> Micros {
         s.parse().unwrap()
@@ -404,7 +407,19 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "-", ".", "1.2.3", "abc", "1,5", "--1", "1e", "NaN", "0x10", "1e99999999999"] {
+        for bad in [
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "abc",
+            "1,5",
+            "--1",
+            "1e",
+            "NaN",
+            "0x10",
+            "1e99999999999",
+        ] {
             assert!(bad.parse::<Micros>().is_err(), "{bad:?} should not parse");
         }
         assert!(matches!(

@@ -144,7 +144,10 @@ impl Checker {
             self.push(
                 "InvalidCharacters",
                 field,
-                format!("'{}' must not contain control characters.", display_name(field)),
+                format!(
+                    "'{}' must not contain control characters.",
+                    display_name(field)
+                ),
             );
             return None;
         }
@@ -257,8 +260,14 @@ impl Validate for NewBillable {
             .session_id
             .as_deref()
             .is_some_and(|s| !s.trim().is_empty());
-        let account_blank = self.account_id.as_deref().is_none_or(|s| s.trim().is_empty());
-        let customer_blank = self.customer_id.as_deref().is_none_or(|s| s.trim().is_empty());
+        let account_blank = self
+            .account_id
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty());
+        let customer_blank = self
+            .customer_id
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty());
         if !session_given && account_blank && customer_blank {
             c.push(
                 "NotEmpty",
@@ -323,11 +332,13 @@ impl Validate for GetBilling {
         let account_id = c.required_id("AccountId", &self.account_id);
         let range = c.range(&self.start_date, &self.end_date, MAX_BILLING_DAYS);
         let customer_id = c.optional_id("CustomerId", &self.customer_id);
-        let valid = account_id.zip(range).map(|(account_id, range)| BillingQuery {
-            account_id,
-            range,
-            customer_id,
-        });
+        let valid = account_id
+            .zip(range)
+            .map(|(account_id, range)| BillingQuery {
+                account_id,
+                range,
+                customer_id,
+            });
         c.finish(valid)
     }
 }
@@ -401,13 +412,15 @@ impl Validate for BillingReport {
                 );
             }
         }
-        let valid = account_id.zip(range).map(|(account_id, range)| ReportQuery {
-            account_id,
-            range,
-            include_customer_ids: self.include_customer_ids,
-            email_address_to_notify: email.map(str::to_string),
-            webhook_url: webhook.map(str::to_string),
-        });
+        let valid = account_id
+            .zip(range)
+            .map(|(account_id, range)| ReportQuery {
+                account_id,
+                range,
+                include_customer_ids: self.include_customer_ids,
+                email_address_to_notify: email.map(str::to_string),
+                webhook_url: webhook.map(str::to_string),
+            });
         c.finish(valid)
     }
 }
@@ -551,6 +564,9 @@ pub fn check_webhook_url(url: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under wasm-bindgen-test (in Node and in headless Chromium).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn s(v: &str) -> Option<String> {
         Some(v.to_string())
@@ -571,7 +587,10 @@ mod tests {
             call_sid: s("CA1"),
             ..Default::default()
         };
-        assert_eq!(account_only.validate().unwrap_err().fields(), ["CustomerId"]);
+        assert_eq!(
+            account_only.validate().unwrap_err().fields(),
+            ["CustomerId"]
+        );
 
         let by_session = NewBillable {
             session_id: s("sess"),
@@ -622,7 +641,10 @@ mod tests {
             call_sid: s("CA\u{0}1"),
             ..Default::default()
         };
-        assert_eq!(control.validate().unwrap_err().0[0].code, "InvalidCharacters");
+        assert_eq!(
+            control.validate().unwrap_err().0[0].code,
+            "InvalidCharacters"
+        );
     }
 
     #[test]
@@ -720,7 +742,9 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@sub.example.org", "ü@exämple.de"] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@-b.com", "a@b..com"] {
+        for bad in [
+            "", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@-b.com", "a@b..com",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
         for ok in [
@@ -743,7 +767,10 @@ mod tests {
         ] {
             assert!(check_webhook_url(bad).is_err(), "{bad}");
         }
-        assert_eq!(url_host("https://Hooks.Example.com:8443/x").as_deref(), Some("hooks.example.com"));
+        assert_eq!(
+            url_host("https://Hooks.Example.com:8443/x").as_deref(),
+            Some("hooks.example.com")
+        );
         assert_eq!(url_host("http://[::1]:80/").as_deref(), Some("::1"));
     }
 
@@ -765,6 +792,9 @@ mod tests {
     #[test]
     fn display_names() {
         assert_eq!(display_name("AccountId"), "Account Id");
-        assert_eq!(display_name("EmailAddressToNotify"), "Email Address To Notify");
+        assert_eq!(
+            display_name("EmailAddressToNotify"),
+            "Email Address To Notify"
+        );
     }
 }

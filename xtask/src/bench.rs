@@ -57,12 +57,18 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     let gz = gzip_size(&wasm)?;
     println!(
         "package wasm: {raw} bytes raw, {gz} bytes gzipped (budget {WASM_GZIP_BUDGET}): {}",
-        if gz <= WASM_GZIP_BUDGET { "within budget" } else { "OVER BUDGET" }
+        if gz <= WASM_GZIP_BUDGET {
+            "within budget"
+        } else {
+            "OVER BUDGET"
+        }
     );
 
-    run_tee(cmd("npm")
-        .args(["install", "--no-audit", "--no-fund"])
-        .current_dir(root.join("tests")))?;
+    run_tee(
+        cmd("npm")
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(root.join("tests")),
+    )?;
     let (ok, out) = run_tee(cmd("node").args(["--expose-gc", "bench/usage-aggregation.mjs"]))?;
     if !ok {
         return Err("the aggregation benchmark failed".into());

@@ -8,7 +8,10 @@ pub fn wasm_bindgen_version() -> Result<String, String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
                 return Ok(v.trim_matches('"').to_string());
             }
         }
@@ -18,7 +21,10 @@ pub fn wasm_bindgen_version() -> Result<String, String> {
 
 fn ensure_wasm_target() -> Result<(), String> {
     let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
@@ -54,7 +60,9 @@ fn ensure_node() -> Result<(), String> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if major < 18 {
-        return Err(format!("Node {v} is too old: the package needs Node 18 or newer"));
+        return Err(format!(
+            "Node {v} is too old: the package needs Node 18 or newer"
+        ));
     }
     Ok(())
 }
@@ -62,7 +70,8 @@ fn ensure_node() -> Result<(), String> {
 /// npm tools of the repository (binaryen's wasm-opt, typescript), from package-lock.json.
 fn ensure_npm_tools() -> Result<(), String> {
     let root = util::root();
-    if root.join("node_modules/.bin/wasm-opt").exists() && root.join("node_modules/.bin/tsc").exists()
+    if root.join("node_modules/.bin/wasm-opt").exists()
+        && root.join("node_modules/.bin/tsc").exists()
     {
         return Ok(());
     }

@@ -131,11 +131,18 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
     build::package()?;
     let tests_dir = util::root().join("tests");
     run(cmd("npm")
-        .args(["install", "--no-audit", "--no-fund", "--install-links=false"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--install-links=false",
+        ])
         .current_dir(&tests_dir))?;
-    let (ok, out) = run_tee(cmd("node").args(["--test", "--test-reporter=tap"]).arg(
-        "tests/",
-    ))?;
+    let (ok, out) = run_tee(
+        cmd("node")
+            .args(["--test", "--test-reporter=tap"])
+            .arg("tests/"),
+    )?;
     suites.push(Suite {
         name: "node --test (npm package)",
         counts: node_counts(&out),

@@ -90,7 +90,11 @@ pub fn run_tee(c: &mut Command) -> Result<(bool, String), String> {
 
 /// A command's stdout, or `None` if it cannot run or fails.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = cmd(program).args(args).stderr(Stdio::null()).output().ok()?;
+    let out = cmd(program)
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -118,7 +122,8 @@ pub fn read(path: &std::path::Path) -> Result<String, String> {
 
 pub fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
