@@ -252,12 +252,7 @@ pub fn decode_success<T: DeserializeOwned>(status: u16, body: &str) -> Result<T,
     if body.trim().is_empty() {
         return serde_json::from_value(Value::Null).map_err(shape_error);
     }
-    // A server writes all keys in one style; the first key tells which. camelCase (ours, and
-    // ServiceStack's usual JsConfig) is read directly, without building a `Value`.
-    let first_key_char = body
-        .split_once('"')
-        .and_then(|(_, rest)| rest.chars().next());
-    if !first_key_char.is_some_and(|c| c.is_ascii_uppercase()) {
+    if is_camel_case_json(body.as_bytes()) {
         return serde_json::from_str(body).map_err(shape_error);
     }
     let value: Value = serde_json::from_str(body).map_err(|e| ApiError {
@@ -268,6 +263,17 @@ pub fn decode_success<T: DeserializeOwned>(status: u16, body: &str) -> Result<T,
         ),
     })?;
     from_normalized(value).map_err(shape_error)
+}
+
+/// Does this JSON body use camelCase keys? A server writes all keys in one style, and the first
+/// key tells which; camelCase (ours, and ServiceStack's usual JsConfig) is read directly, without
+/// building a `Value`.
+pub fn is_camel_case_json(body: &[u8]) -> bool {
+    let first_key_char = body
+        .iter()
+        .position(|b| *b == b'"')
+        .and_then(|i| body.get(i + 1));
+    !first_key_char.is_some_and(|c| c.is_ascii_uppercase())
 }
 
 /// Reads any answer: a 2xx through [`decode_success`], anything else through [`decode_error`].

@@ -26,6 +26,23 @@ use crate::dto::{
 use crate::money::{Currency, Micros};
 use crate::validation::{Validate, ValidationErrors};
 
+// Handles typed only for TypeScript: optional parameters declared with these come out as
+// `name?: T | null` in the .d.ts, and a wrong JS value cannot trap the glue (it stays a handle
+// that the functions below check).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type JsText;
+    #[wasm_bindgen(typescript_type = "number")]
+    pub type JsCount;
+    #[wasm_bindgen(typescript_type = "\"csv\" | \"xlsx\"")]
+    pub type JsReportFormat;
+}
+
+fn opt_js<T: Into<JsValue>>(value: Option<T>) -> JsValue {
+    value.map_or(JsValue::UNDEFINED, Into::into)
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_API_ERROR: &'static str = r#"
 /** Every failure of this package: an Error with the HTTP status (0 when no answer came) and the
@@ -118,6 +135,54 @@ fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue
     serde_json::from_str(&text).map_err(|e| shape_error(e.to_string()))
 }
 
+/// A required string argument. wasm-bindgen's own `&str` glue traps on a non-string (it reads
+/// `.length` of whatever it gets), so every text parameter arrives as a JsValue and is checked here.
+fn arg_text(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value
+        .as_string()
+        .ok_or_else(|| error_value(&ApiError::argument(format!("{name} must be a string."))))
+}
+
+/// An optional string argument: `undefined` and `null` are absent.
+fn opt_text(value: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        arg_text(value, name).map(Some)
+    }
+}
+
+/// An optional whole number in `min..=max`.
+fn opt_count(value: &JsValue, name: &str, min: u32, max: u32) -> Result<Option<u32>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => {
+            Ok(Some(n as u32))
+        }
+        _ => Err(error_value(&ApiError::argument(format!(
+            "{name} must be a whole number from {min} to {max}."
+        )))),
+    }
+}
+
+/// Bytes from a `Uint8Array` (or a plain array of byte values).
+fn arg_bytes(value: JsValue, name: &str) -> Result<Vec<u8>, JsValue> {
+    let bad = || error_value(&ApiError::argument(format!("{name} must be a Uint8Array.")));
+    if let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(array.to_vec());
+    }
+    let array = value.dyn_into::<js_sys::Array>().map_err(|_| bad())?;
+    array
+        .iter()
+        .map(|v| match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => Ok(n as u8),
+            _ => Err(bad()),
+        })
+        .collect()
+}
+
 fn ts<T: tsify::Tsify + Serialize>(value: &T) -> Result<Ts<T>, JsValue> {
     Ok(Ts::new_unchecked(to_js(value)?))
 }
@@ -170,14 +235,15 @@ pub fn validate_list_usage_records(
 /// the start, or the range is longer than `maxDays` (default 400).
 #[wasm_bindgen(js_name = parseDateRange)]
 pub fn parse_date_range(
-    start_date: &str,
-    end_date: &str,
-    max_days: Option<u32>,
+    #[wasm_bindgen(js_name = startDate, unchecked_param_type = "string")] start_date: JsValue,
+    #[wasm_bindgen(js_name = endDate, unchecked_param_type = "string")] end_date: JsValue,
+    #[wasm_bindgen(js_name = maxDays)] max_days: Option<JsCount>,
 ) -> Result<Ts<DateRangeInfo>, JsValue> {
+    let max_days = opt_count(&opt_js(max_days), "maxDays", 1, 100_000)?;
     let probe = GetBilling {
         account_id: Some("-".into()),
-        start_date: Some(start_date.into()),
-        end_date: Some(end_date.into()),
+        start_date: Some(arg_text(&start_date, "startDate")?),
+        end_date: Some(arg_text(&end_date, "endDate")?),
         customer_id: None,
     };
     let range = probe.validate().map_err(|e| validation_error(&e))?.range;
@@ -206,10 +272,12 @@ fn local_today() -> chrono::NaiveDate {
 /// `today` (YYYY-MM-DD; default: the local date).
 #[wasm_bindgen(js_name = presetRange)]
 pub fn preset_range(
-    #[wasm_bindgen(unchecked_param_type = "Preset")] preset: &str,
-    today: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "Preset")] preset: JsValue,
+    today: Option<JsText>,
 ) -> Result<Ts<DateRangeInfo>, JsValue> {
-    let p = Preset::parse(preset).ok_or_else(|| {
+    let preset = arg_text(&preset, "preset")?;
+    let today = opt_text(&opt_js(today), "today")?;
+    let p = Preset::parse(&preset).ok_or_else(|| {
         error_value(&ApiError::argument(format!(
             "Unknown preset '{}'. Known: {}.",
             preset.chars().take(40).collect::<String>(),
@@ -264,7 +332,11 @@ pub fn sum_money(
         .map_err(|_| error_value(&ApiError::argument("sumMoney expects an array of amounts.")))?;
     let mut total = Micros::ZERO;
     for v in array.iter() {
-        total += micros_of(&v)?;
+        total = total.checked_add(micros_of(&v)?).ok_or_else(|| {
+            error_value(&ApiError::argument(
+                "The sum is beyond ±9.2 trillion units: too large to be exact.",
+            ))
+        })?;
     }
     Ok(total.to_string())
 }
@@ -274,9 +346,9 @@ pub fn sum_money(
 #[wasm_bindgen(js_name = formatMoney)]
 pub fn format_money(
     #[wasm_bindgen(unchecked_param_type = "number | string")] amount: JsValue,
-    currency: Option<String>,
+    currency: Option<JsText>,
 ) -> Result<String, JsValue> {
-    let currency = match currency {
+    let currency = match opt_text(&opt_js(currency), "currency")? {
         None => Currency::USD,
         Some(c) => {
             Currency::new(&c).map_err(|e| error_value(&ApiError::argument(e.to_string())))?
@@ -303,8 +375,13 @@ pub fn merge_billing(
 
 /// The `n` customers with the highest international costs.
 #[wasm_bindgen(js_name = topCustomers, unchecked_return_type = "BillingCustomerInfo[]")]
-pub fn top_customers(info: Ts<BillingInfo>, n: u32) -> Result<JsValue, JsValue> {
+pub fn top_customers(
+    info: Ts<BillingInfo>,
+    #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+) -> Result<JsValue, JsValue> {
     let info: BillingInfo = from_js(info.js_value(), "info")?;
+    let n = opt_count(&n, "n", 0, u32::MAX)?
+        .ok_or_else(|| error_value(&ApiError::argument("n must be a whole number.")))?;
     to_js(&aggregate::top_customers(&info, n as usize))
 }
 
@@ -327,28 +404,27 @@ fn granularity_of(value: JsValue) -> Result<Granularity, JsValue> {
 #[wasm_bindgen(js_name = summarizeUsage)]
 pub fn summarize_usage(
     #[wasm_bindgen(unchecked_param_type = "UsageRecordInfo[]")] records: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Granularity | undefined")] granularity: JsValue,
+    granularity: Option<Ts<Granularity>>,
 ) -> Result<Ts<UsageSummary>, JsValue> {
     let records: Vec<crate::dto::UsageRecordInfo> = from_js(records, "records")?;
-    ts(&aggregate::summarize_usage(
-        &records,
-        granularity_of(granularity)?,
-    ))
+    let granularity = granularity_of(granularity.map_or(JsValue::UNDEFINED, |g| g.js_value()))?;
+    ts(&aggregate::summarize_usage(&records, granularity))
 }
 
 /// As `summarizeUsage`, straight from the JSON bytes of a ListUsageRecords answer: the fast path
 /// for big answers (no JS object per record is ever built).
 #[wasm_bindgen(js_name = summarizeUsageJson)]
 pub fn summarize_usage_json(
-    json: &[u8],
-    #[wasm_bindgen(unchecked_param_type = "Granularity | undefined")] granularity: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | number[]")] json: JsValue,
+    granularity: Option<Ts<Granularity>>,
 ) -> Result<Ts<UsageSummary>, JsValue> {
-    let summary =
-        aggregate::summarize_usage_json(json, granularity_of(granularity)?).map_err(|e| {
-            error_value(&ApiError::argument(format!(
-                "The usage JSON is not valid: {e}"
-            )))
-        })?;
+    let bytes = arg_bytes(json, "json")?;
+    let granularity = granularity_of(granularity.map_or(JsValue::UNDEFINED, |g| g.js_value()))?;
+    let summary = aggregate::summarize_usage_json(&bytes, granularity).map_err(|e| {
+        error_value(&ApiError::argument(format!(
+            "The usage JSON is not valid: {e}"
+        )))
+    })?;
     ts(&summary)
 }
 
@@ -371,7 +447,7 @@ pub fn usage_records_to_csv(
 /// Any JSON-like value as ServiceStack JSV text.
 #[wasm_bindgen(js_name = toJsv)]
 pub fn to_jsv(value: JsValue) -> Result<String, JsValue> {
-    let v: serde_json::Value = if value.is_undefined() {
+    let v: serde_json::Value = if value.is_undefined() || value.is_null() {
         serde_json::Value::Null
     } else {
         from_js(value, "value")?
@@ -381,8 +457,11 @@ pub fn to_jsv(value: JsValue) -> Result<String, JsValue> {
 
 /// JSV text as a JS value (JSV has no types: every scalar comes back as a string).
 #[wasm_bindgen(js_name = fromJsv)]
-pub fn from_jsv(text: &str) -> Result<JsValue, JsValue> {
-    let parsed = crate::jsv::parse(text)
+pub fn from_jsv(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+) -> Result<JsValue, JsValue> {
+    let text = arg_text(&text, "text")?;
+    let parsed = crate::jsv::parse(&text)
         .map_err(|e| error_value(&ApiError::argument(format!("Invalid JSV: {e}"))))?;
     to_js(&parsed.to_json())
 }
@@ -394,6 +473,17 @@ pub struct JsBillingClient {
     inner: Rc<RefCell<Client>>,
 }
 
+/// The result of a call that answers nothing (204): resolves to `undefined`, as `Promise<void>`
+/// promises. Any body the server might send is ignored.
+#[derive(serde::Deserialize)]
+struct Void(#[allow(dead_code)] serde::de::IgnoredAny);
+
+impl Serialize for Void {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
 fn promise<T, F>(fut: F) -> js_sys::Promise
 where
     T: Serialize,
@@ -401,7 +491,8 @@ where
 {
     future_to_promise(async move {
         match fut.await {
-            Ok(v) => to_js(&v),
+            // `null` (a unit or Void result) becomes `undefined`.
+            Ok(v) => to_js(&v).map(|js| if js.is_null() { JsValue::UNDEFINED } else { js }),
             Err(e) => Err(error_value(&e)),
         }
     })
@@ -416,9 +507,12 @@ impl JsBillingClient {
     /// `new BillingClient("https://billing.example.com", { bearerToken })`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        base_url: &str,
-        #[wasm_bindgen(unchecked_param_type = "ClientOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = baseUrl, unchecked_param_type = "string")] base_url: JsValue,
+        options: Option<Ts<ClientOptions>>,
     ) -> Result<JsBillingClient, JsValue> {
+        let base_url = arg_text(&base_url, "baseUrl")?;
+        let base_url = base_url.as_str();
+        let options = options.map_or(JsValue::UNDEFINED, |o| o.js_value());
         let options: ClientOptions = if options.is_undefined() || options.is_null() {
             ClientOptions::default()
         } else {
@@ -449,18 +543,28 @@ impl JsBillingClient {
 
     /// Use a bearer token from now on.
     #[wasm_bindgen(js_name = setBearerToken)]
-    pub fn set_bearer_token(&self, token: &str) {
+    pub fn set_bearer_token(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
+    ) -> Result<(), JsValue> {
+        let token = arg_text(&token, "token")?;
         self.inner
             .borrow_mut()
-            .set_credentials(Credentials::Bearer(token.to_string()));
+            .set_credentials(Credentials::Bearer(token));
+        Ok(())
     }
 
     /// Use an API key from now on.
     #[wasm_bindgen(js_name = setApiKey)]
-    pub fn set_api_key(&self, key: &str) {
+    pub fn set_api_key(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Result<(), JsValue> {
+        let key = arg_text(&key, "key")?;
         self.inner
             .borrow_mut()
-            .set_credentials(Credentials::ApiKey(key.to_string()));
+            .set_credentials(Credentials::ApiKey(key));
+        Ok(())
     }
 
     fn client(&self) -> Client {
@@ -486,7 +590,7 @@ impl JsBillingClient {
         #[wasm_bindgen(unchecked_param_type = "NewBillable")] request: JsValue,
     ) -> js_sys::Promise {
         match from_js::<NewBillable>(request, "request") {
-            Ok(r) => self.run::<(), _>(|c| c.new_billable_request(&r)),
+            Ok(r) => self.run::<Void, _>(|c| c.new_billable_request(&r)),
             Err(e) => rejected(e),
         }
     }
@@ -561,12 +665,18 @@ impl JsBillingClient {
         promise(async move {
             let (http, r) = req;
             let bytes = client.call_bytes(http).await?;
-            aggregate::summarize_usage_json(&bytes, r.granularity.unwrap_or_default()).map_err(
-                |e| ApiError {
-                    status: 200,
-                    response_status: crate::dto::ResponseStatus::new("InvalidResponse", e),
-                },
-            )
+            let granularity = r.granularity.unwrap_or_default();
+            if !crate::client::is_camel_case_json(&bytes) {
+                // A PascalCase server: read through the normalizing decoder, then roll up.
+                let text = String::from_utf8_lossy(&bytes);
+                let records: Vec<crate::dto::UsageRecordInfo> =
+                    crate::client::decode_success(200, &text)?;
+                return Ok(aggregate::summarize_usage(&records, granularity));
+            }
+            aggregate::summarize_usage_json(&bytes, granularity).map_err(|e| ApiError {
+                status: 200,
+                response_status: crate::dto::ResponseStatus::new("InvalidResponse", e),
+            })
         })
     }
 
@@ -612,7 +722,7 @@ impl JsBillingClient {
         let shared = self.inner.clone();
         let http = client.logout_request();
         promise(async move {
-            let _: serde_json::Value = client.call(http).await?;
+            let _: Void = client.call(http).await?;
             let mut c = shared.borrow_mut();
             if matches!(c.credentials(), Credentials::Bearer(_)) {
                 c.set_credentials(Credentials::None);
@@ -629,22 +739,40 @@ impl JsBillingClient {
 
     /// One report.
     #[wasm_bindgen(js_name = getReport, unchecked_return_type = "Promise<ReportInfo>")]
-    pub fn get_report(&self, id: &str) -> js_sys::Promise {
-        self.run::<ReportInfo, _>(|c| c.get_report_request(id))
+    pub fn get_report(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> js_sys::Promise {
+        match arg_text(&id, "id") {
+            Ok(id) => self.run::<ReportInfo, _>(|c| c.get_report_request(&id)),
+            Err(e) => rejected(e),
+        }
     }
 
     /// Delete a report.
     #[wasm_bindgen(js_name = deleteReport, unchecked_return_type = "Promise<void>")]
-    pub fn delete_report(&self, id: &str) -> js_sys::Promise {
-        self.run::<serde_json::Value, _>(|c| c.delete_report_request(id))
+    pub fn delete_report(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> js_sys::Promise {
+        match arg_text(&id, "id") {
+            Ok(id) => self.run::<Void, _>(|c| c.delete_report_request(&id)),
+            Err(e) => rejected(e),
+        }
     }
 
     /// The download URL of a finished report (`csv`, the default, or `xlsx`).
     #[wasm_bindgen(js_name = reportDownloadUrl)]
-    pub fn report_download_url(&self, id: &str, format: Option<String>) -> Result<String, JsValue> {
+    pub fn report_download_url(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        format: Option<JsReportFormat>,
+    ) -> Result<String, JsValue> {
+        let id = arg_text(&id, "id")?;
+        let format = opt_text(&opt_js(format), "format")?;
         self.inner
             .borrow()
-            .report_download_url(id, format.as_deref().unwrap_or("csv"))
+            .report_download_url(&id, format.as_deref().unwrap_or("csv"))
             .map_err(|e| error_value(&e))
     }
 }

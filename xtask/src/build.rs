@@ -80,8 +80,8 @@ fn package_json(version: &str) -> String {
   "types": "./evo_billing.d.ts",
   "exports": {{
     ".": {{
+      "node": {{ "types": "./node.d.ts", "default": "./node.mjs" }},
       "types": "./evo_billing.d.ts",
-      "node": "./node.mjs",
       "browser": "./evo_billing.js",
       "default": "./evo_billing.js"
     }},
