@@ -394,6 +394,7 @@ function microMedian(fn, batches = 15, perBatch = 200) {
 
 const rows = [];
 const notes = [];
+const goals = [];
 let wasmExact = true;
 const t0All = now();
 
@@ -443,6 +444,7 @@ for (const n of SIZES) {
     const jsLabel = `JS ${gran}`, wLabel = `WASM ${gran}`;
     const jsMs = med[jsLabel], wMs = med[wLabel];
     const ratio = jsMs / wMs;
+    goals.push({ n, gran, ratio });
     const j = gran === "monthly" ? jm : ja;
     const exact = gran === "monthly" ? exactM : exactA;
     const gName = gran === "monthly" ? "`\"monthly\"`" : "`undefined` (whole range)";
@@ -488,6 +490,11 @@ for (const n of SIZES) {
   gc();
 }
 
+{
+  const ratios = goals.map((g) => g.ratio);
+  const met = goals.filter((g) => g.ratio >= 1.5).length;
+  notes.push(`Goal "WASM at least 1.5× faster than JS" overall: ${met === goals.length ? "**met**" : met === 0 ? "**not met**" : `**partly met** (${met}/${goals.length})`} — JS/WASM median ratios ${goals.map((g) => `${g.ratio.toFixed(2)}× (N = ${fmtInt(g.n)}, ${g.gran})`).join(", ")}${ratios.length ? `; range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×` : ""}.`);
+}
 notes.push(`Data: seeded mulberry32 (seed ${SEED}); ${CATEGORIES.length} categories including the roll-ups calls, sms, phonenumbers and totalprice; dates spread at random over 2026 (not sorted); prices are JSON numbers with up to 4 decimals (0.3% negative); usage is a decimal string. MB = 10^6 bytes of UTF-8 JSON; the same bytes feed both contenders. Ratio = JS median / WASM median (> 1: WASM faster).`);
 notes.push(`Node ${process.version} (V8 ${process.versions.v8}), ${process.arch}; ${WARMUP} warm-up rounds, contenders alternated and gc() before each run; total bench time ${((now() - t0All) / 1000).toFixed(0)} s.`);
 if (!wasmExact) notes.push(`**FAILURE: the WASM result was not exact** (details on stderr).`);

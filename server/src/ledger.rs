@@ -1,0 +1,595 @@
+//! Writing the ledger and keeping the daily roll-ups true.
+//!
+//! Two write paths:
+//! - **bulk** (demo data, `import-calls`): rows go in with multi-row `INSERT … ON CONFLICT DO
+//!   NOTHING`, then [`Db::rebuild_rollups`] recomputes the roll-ups of the touched days in the same
+//!   transaction (set-based `INSERT … SELECT … GROUP BY`: far faster than row by row);
+//! - **online** (NewBillable): [`Db::record_billables`] inserts billables and adds each one whose
+//!   call is already in the ledger to `billing_daily`, in the insert's own transaction.
+//!
+//! A billable whose call has not arrived yet is kept; it is counted when the call's day is rebuilt
+//! by the import that brings the call. On PostgreSQL, writers of one account serialize on a
+//! transaction-scoped advisory lock, so a rebuild and a concurrent billable cannot miss each other.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sqlx::{Any, Row, Transaction};
+
+use crate::db::{day_of_time, now_unix, values_list, Backend, Db};
+use crate::model::{
+    billed_minutes, Account, CallRecord, CallSession, Customer, Direction, NumberRental, SmsRecord,
+};
+
+/// Rows per multi-row INSERT (SQLite allows 32766 bound values per statement).
+const CHUNK: usize = 500;
+
+/// A billable resolved to its account and customer (after session lookup and scope checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedBillable {
+    pub account_id: String,
+    pub customer_id: String,
+    pub call_sid: String,
+    pub session_id: Option<String>,
+}
+
+/// A customer as stored, with its place in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub id: String,
+    pub account_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    /// `/root/…/self/`: a subtree is a prefix.
+    pub path: String,
+    /// `Root / Child / Self`.
+    pub breadcrumb: String,
+}
+
+impl Db {
+    /// Serializes writers of one account on PostgreSQL (no-op on SQLite, whose writes are
+    /// serialized anyway).
+    async fn lock_account(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        account_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)")
+                .bind(account_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_accounts(&self, accounts: &[Account]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for a in accounts {
+            sqlx::query(&self.sql(
+                "INSERT INTO accounts (id, name, account_sid, home_country, currency) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO NOTHING",
+            ))
+            .bind(&a.id)
+            .bind(&a.name)
+            .bind(&a.account_sid)
+            .bind(&a.home_country)
+            .bind(a.currency.code())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Option<Account>, sqlx::Error> {
+        let row = sqlx::query(&self.sql(
+            "SELECT id, name, account_sid, home_country, currency FROM accounts WHERE id = ?",
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| account_of(&r)).transpose()
+    }
+
+    pub async fn account_by_sid(&self, sid: &str) -> Result<Option<Account>, sqlx::Error> {
+        let row = sqlx::query(&self.sql(
+            "SELECT id, name, account_sid, home_country, currency FROM accounts WHERE account_sid = ?",
+        ))
+        .bind(sid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| account_of(&r)).transpose()
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<Account>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, name, account_sid, home_country, currency FROM accounts ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account_of).collect()
+    }
+
+    /// Inserts customers; a parent must be inserted before (or in the same call as) its children.
+    pub async fn insert_customers(&self, customers: &[Customer]) -> Result<(), sqlx::Error> {
+        let mut known: HashMap<String, (String, String)> = HashMap::new();
+        let mut tx = self.pool.begin().await?;
+        for c in customers {
+            let parent = match &c.parent_id {
+                None => None,
+                Some(pid) => match known.get(pid) {
+                    Some(p) => Some(p.clone()),
+                    None => {
+                        let row = sqlx::query(&self.sql(
+                            "SELECT path, breadcrumb FROM customers WHERE id = ? AND account_id = ?",
+                        ))
+                        .bind(pid)
+                        .bind(&c.account_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match row {
+                            Some(r) => Some((r.try_get("path")?, r.try_get("breadcrumb")?)),
+                            None => {
+                                return Err(sqlx::Error::Protocol(format!(
+                                    "customer {}: parent {pid} is not a customer of account {}",
+                                    c.id, c.account_id
+                                )))
+                            }
+                        }
+                    }
+                },
+            };
+            let (path, breadcrumb) = match parent {
+                None => (format!("/{}/", c.id), c.name.clone()),
+                Some((p, b)) => (format!("{p}{}/", c.id), format!("{b} / {}", c.name)),
+            };
+            sqlx::query(&self.sql(
+                "INSERT INTO customers (id, account_id, parent_id, name, path, breadcrumb) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO NOTHING",
+            ))
+            .bind(&c.id)
+            .bind(&c.account_id)
+            .bind(&c.parent_id)
+            .bind(&c.name)
+            .bind(&path)
+            .bind(&breadcrumb)
+            .execute(&mut *tx)
+            .await?;
+            known.insert(c.id.clone(), (path, breadcrumb));
+        }
+        tx.commit().await
+    }
+
+    pub async fn customer(&self, id: &str) -> Result<Option<CustomerRow>, sqlx::Error> {
+        let row = sqlx::query(&self.sql(
+            "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers WHERE id = ?",
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| customer_of(&r)).transpose()
+    }
+
+    /// Every customer of an account (in tree order), optionally only a subtree.
+    pub async fn customers(
+        &self,
+        account_id: &str,
+        subtree_path: Option<&str>,
+    ) -> Result<Vec<CustomerRow>, sqlx::Error> {
+        let prefix = format!("{}%", subtree_path.unwrap_or("/"));
+        let rows = sqlx::query(&self.sql(
+            "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers \
+             WHERE account_id = ? AND path LIKE ? ORDER BY path",
+        ))
+        .bind(account_id)
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(customer_of).collect()
+    }
+
+    pub async fn call_session(&self, id: &str) -> Result<Option<CallSession>, sqlx::Error> {
+        let row =
+            sqlx::query(&self.sql(
+                "SELECT id, account_id, customer_id, call_sid FROM call_sessions WHERE id = ?",
+            ))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(CallSession {
+                id: r.try_get("id")?,
+                account_id: r.try_get("account_id")?,
+                customer_id: r.try_get("customer_id")?,
+                call_sid: r.try_get("call_sid")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn insert_call_sessions(&self, sessions: &[CallSession]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in sessions.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO call_sessions (id, account_id, customer_id, call_sid) VALUES {} ON CONFLICT (id) DO NOTHING",
+                values_list(chunk.len(), 4)
+            );
+            let sql = self.sql(&sql).into_owned();
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = q
+                    .bind(s.id.clone())
+                    .bind(s.account_id.clone())
+                    .bind(s.customer_id.clone())
+                    .bind(s.call_sid.clone());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Bulk-inserts calls (duplicates by (account, sid) are skipped) and, with `rebuild`, rebuilds
+    /// the roll-ups of the days they touch in the same transaction (one per account). A bulk load
+    /// of many batches passes `false` and calls [`Db::rebuild_rollups`] once at the end. Returns
+    /// how many calls were new.
+    pub async fn insert_calls(
+        &self,
+        calls: &[CallRecord],
+        rebuild: bool,
+    ) -> Result<u64, sqlx::Error> {
+        let homes: HashMap<String, String> = self
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.home_country))
+            .collect();
+        let mut by_account: BTreeMap<&str, Vec<&CallRecord>> = BTreeMap::new();
+        for c in calls {
+            by_account.entry(c.account_id.as_str()).or_default().push(c);
+        }
+        let mut inserted = 0;
+        for (account_id, calls) in by_account {
+            let home = homes
+                .get(account_id)
+                .cloned()
+                .ok_or_else(|| sqlx::Error::Protocol(format!("unknown account {account_id}")))?;
+            let mut tx = self.pool.begin().await?;
+            self.lock_account(&mut tx, account_id).await?;
+            let mut days = BTreeSet::new();
+            for chunk in calls.chunks(CHUNK) {
+                let sql = format!(
+                    "INSERT INTO calls (account_id, sid, start_time, day, direction, from_number, to_number, country, \
+                     international, duration_secs, price_micros, currency, recording_secs, recording_price_micros) \
+                     VALUES {} ON CONFLICT (account_id, sid) DO NOTHING",
+                    values_list(chunk.len(), 14)
+                );
+                let sql = self.sql(&sql).into_owned();
+                let mut q = sqlx::query(&sql);
+                for c in chunk {
+                    let day = day_of_time(c.start_time);
+                    days.insert(day);
+                    q = q
+                        .bind(c.account_id.clone())
+                        .bind(c.sid.clone())
+                        .bind(c.start_time)
+                        .bind(day)
+                        .bind(c.direction.as_str())
+                        .bind(c.from.clone())
+                        .bind(c.to.clone())
+                        .bind(c.country.clone())
+                        .bind(i64::from(!c.country.eq_ignore_ascii_case(&home)))
+                        .bind(c.duration_secs)
+                        .bind(c.price.0)
+                        .bind(c.currency.code().to_string())
+                        .bind(c.recording_duration_secs)
+                        .bind(c.recording_price.0);
+                }
+                inserted += q.execute(&mut *tx).await?.rows_affected();
+            }
+            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
+                self.rebuild_rollups_in(&mut tx, account_id, *first, *last)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(inserted)
+    }
+
+    pub async fn insert_sms(&self, sms: &[SmsRecord], rebuild: bool) -> Result<u64, sqlx::Error> {
+        let mut inserted = 0;
+        let mut by_account: BTreeMap<&str, Vec<&SmsRecord>> = BTreeMap::new();
+        for s in sms {
+            by_account.entry(s.account_id.as_str()).or_default().push(s);
+        }
+        for (account_id, rows) in by_account {
+            let mut tx = self.pool.begin().await?;
+            self.lock_account(&mut tx, account_id).await?;
+            let mut days = BTreeSet::new();
+            for chunk in rows.chunks(CHUNK) {
+                let sql = format!(
+                    "INSERT INTO sms (account_id, sid, sent_at, day, direction, country, segments, price_micros) \
+                     VALUES {} ON CONFLICT (account_id, sid) DO NOTHING",
+                    values_list(chunk.len(), 8)
+                );
+                let sql = self.sql(&sql).into_owned();
+                let mut q = sqlx::query(&sql);
+                for s in chunk {
+                    let day = day_of_time(s.sent_at);
+                    days.insert(day);
+                    q = q
+                        .bind(s.account_id.clone())
+                        .bind(s.sid.clone())
+                        .bind(s.sent_at)
+                        .bind(day)
+                        .bind(s.direction.as_str())
+                        .bind(s.country.clone())
+                        .bind(s.segments)
+                        .bind(s.price.0);
+                }
+                inserted += q.execute(&mut *tx).await?.rows_affected();
+            }
+            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
+                self.rebuild_rollups_in(&mut tx, account_id, *first, *last)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(inserted)
+    }
+
+    pub async fn insert_numbers(
+        &self,
+        numbers: &[NumberRental],
+        rebuild: bool,
+    ) -> Result<u64, sqlx::Error> {
+        let mut inserted = 0;
+        let mut by_account: BTreeMap<&str, Vec<&NumberRental>> = BTreeMap::new();
+        for n in numbers {
+            by_account.entry(n.account_id.as_str()).or_default().push(n);
+        }
+        for (account_id, rows) in by_account {
+            let mut tx = self.pool.begin().await?;
+            self.lock_account(&mut tx, account_id).await?;
+            let mut days = BTreeSet::new();
+            for chunk in rows.chunks(CHUNK) {
+                let sql = format!(
+                    "INSERT INTO number_rentals (account_id, number, kind, charged_at, day, price_micros) \
+                     VALUES {} ON CONFLICT (account_id, number, day) DO NOTHING",
+                    values_list(chunk.len(), 6)
+                );
+                let sql = self.sql(&sql).into_owned();
+                let mut q = sqlx::query(&sql);
+                for n in chunk {
+                    let day = day_of_time(n.charged_at);
+                    days.insert(day);
+                    q = q
+                        .bind(n.account_id.clone())
+                        .bind(n.number.clone())
+                        .bind(n.kind.category())
+                        .bind(n.charged_at)
+                        .bind(day)
+                        .bind(n.price.0);
+                }
+                inserted += q.execute(&mut *tx).await?.rows_affected();
+            }
+            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
+                self.rebuild_rollups_in(&mut tx, account_id, *first, *last)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(inserted)
+    }
+
+    /// Bulk billables (demo data): inserted without per-row roll-up updates; callers load
+    /// billables before the calls they bill, or rebuild the roll-ups afterwards.
+    pub async fn insert_billables_bulk(
+        &self,
+        billables: &[ResolvedBillable],
+    ) -> Result<u64, sqlx::Error> {
+        let now = now_unix();
+        let mut inserted = 0;
+        let mut tx = self.pool.begin().await?;
+        for chunk in billables.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO billables (account_id, call_sid, customer_id, session_id, created_at) \
+                 VALUES {} ON CONFLICT (account_id, call_sid) DO NOTHING",
+                values_list(chunk.len(), 5)
+            );
+            let sql = self.sql(&sql).into_owned();
+            let mut q = sqlx::query(&sql);
+            for b in chunk {
+                q = q
+                    .bind(b.account_id.clone())
+                    .bind(b.call_sid.clone())
+                    .bind(b.customer_id.clone())
+                    .bind(b.session_id.clone())
+                    .bind(now);
+            }
+            inserted += q.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Recomputes `billing_daily` and `usage_daily` for days `first..=last` of an account.
+    pub async fn rebuild_rollups(
+        &self,
+        account_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        self.lock_account(&mut tx, account_id).await?;
+        self.rebuild_rollups_in(&mut tx, account_id, first, last)
+            .await?;
+        tx.commit().await
+    }
+
+    async fn rebuild_rollups_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        account_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<(), sqlx::Error> {
+        for table in ["billing_daily", "usage_daily"] {
+            sqlx::query(&self.sql(&format!(
+                "DELETE FROM {table} WHERE account_id = ? AND day BETWEEN ? AND ?"
+            )))
+            .bind(account_id)
+            .bind(first)
+            .bind(last)
+            .execute(&mut **tx)
+            .await?;
+        }
+        sqlx::query(&self.sql(
+            "INSERT INTO billing_daily (account_id, customer_id, day, billed_calls, international_calls, international_micros, recorded_calls) \
+             SELECT b.account_id, b.customer_id, c.day, COUNT(*), \
+                    CAST(SUM(c.international) AS BIGINT), \
+                    CAST(SUM(CASE WHEN c.international = 1 THEN c.price_micros ELSE 0 END) AS BIGINT), \
+                    CAST(SUM(CASE WHEN c.recording_secs > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM billables b JOIN calls c ON c.account_id = b.account_id AND c.sid = b.call_sid \
+             WHERE b.account_id = ? AND c.day BETWEEN ? AND ? \
+             GROUP BY b.account_id, b.customer_id, c.day",
+        ))
+        .bind(account_id)
+        .bind(first)
+        .bind(last)
+        .execute(&mut **tx)
+        .await?;
+        // Leaf categories only; roll-ups (calls, sms, phonenumbers, totalprice) are computed when
+        // answering. Minutes are billed per call, rounded up: usage is kept in micro-minutes.
+        let statements = [
+            "INSERT INTO usage_daily (account_id, day, category, count, usage_micros, price_micros) \
+             SELECT account_id, day, 'calls-' || direction, COUNT(*), \
+                    CAST(SUM((duration_secs + 59) / 60) AS BIGINT) * 1000000, CAST(SUM(price_micros) AS BIGINT) \
+             FROM calls WHERE account_id = ? AND day BETWEEN ? AND ? GROUP BY account_id, day, direction",
+            "INSERT INTO usage_daily (account_id, day, category, count, usage_micros, price_micros) \
+             SELECT account_id, day, 'recordings', COUNT(*), \
+                    CAST(SUM((recording_secs + 59) / 60) AS BIGINT) * 1000000, CAST(SUM(recording_price_micros) AS BIGINT) \
+             FROM calls WHERE account_id = ? AND day BETWEEN ? AND ? AND recording_secs > 0 GROUP BY account_id, day",
+            "INSERT INTO usage_daily (account_id, day, category, count, usage_micros, price_micros) \
+             SELECT account_id, day, 'sms-' || direction, COUNT(*), \
+                    CAST(SUM(segments) AS BIGINT) * 1000000, CAST(SUM(price_micros) AS BIGINT) \
+             FROM sms WHERE account_id = ? AND day BETWEEN ? AND ? GROUP BY account_id, day, direction",
+            "INSERT INTO usage_daily (account_id, day, category, count, usage_micros, price_micros) \
+             SELECT account_id, day, kind, COUNT(*), COUNT(*) * 1000000, CAST(SUM(price_micros) AS BIGINT) \
+             FROM number_rentals WHERE account_id = ? AND day BETWEEN ? AND ? GROUP BY account_id, day, kind",
+        ];
+        for s in statements {
+            sqlx::query(&self.sql(s))
+                .bind(account_id)
+                .bind(first)
+                .bind(last)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records billables (the online NewBillable path), all in ONE transaction: the unit of group
+    /// commit. Each item's billable is inserted with `ON CONFLICT DO NOTHING` (idempotency is the
+    /// primary key, enforced by this very insert); a new billable whose call is already in the
+    /// ledger is added to `billing_daily` in the same transaction. Returns, per item, whether it
+    /// was new (`false`: the call had already been reported: success, billed once).
+    pub async fn record_billables(
+        &self,
+        items: &[ResolvedBillable],
+    ) -> Result<Vec<bool>, sqlx::Error> {
+        let now = now_unix();
+        let mut tx = self.pool.begin().await?;
+        let accounts: BTreeSet<&str> = items.iter().map(|b| b.account_id.as_str()).collect();
+        for a in accounts {
+            self.lock_account(&mut tx, a).await?;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for b in items {
+            let inserted = sqlx::query(&self.sql(
+                "INSERT INTO billables (account_id, call_sid, customer_id, session_id, created_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, call_sid) DO NOTHING",
+            ))
+            .bind(&b.account_id)
+            .bind(&b.call_sid)
+            .bind(&b.customer_id)
+            .bind(&b.session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                sqlx::query(&self.sql(
+                    "INSERT INTO billing_daily (account_id, customer_id, day, billed_calls, international_calls, international_micros, recorded_calls) \
+                     SELECT ?, ?, c.day, 1, c.international, \
+                            CASE WHEN c.international = 1 THEN c.price_micros ELSE 0 END, \
+                            CASE WHEN c.recording_secs > 0 THEN 1 ELSE 0 END \
+                     FROM calls c WHERE c.account_id = ? AND c.sid = ? \
+                     ON CONFLICT (account_id, customer_id, day) DO UPDATE SET \
+                        billed_calls = billing_daily.billed_calls + excluded.billed_calls, \
+                        international_calls = billing_daily.international_calls + excluded.international_calls, \
+                        international_micros = billing_daily.international_micros + excluded.international_micros, \
+                        recorded_calls = billing_daily.recorded_calls + excluded.recorded_calls",
+                ))
+                .bind(&b.account_id)
+                .bind(&b.customer_id)
+                .bind(&b.account_id)
+                .bind(&b.call_sid)
+                .execute(&mut *tx)
+                .await?;
+            }
+            out.push(inserted);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Is there a billable for this call (tests, diagnostics)?
+    pub async fn billable_customer(
+        &self,
+        account_id: &str,
+        call_sid: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query(
+            &self.sql("SELECT customer_id FROM billables WHERE account_id = ? AND call_sid = ?"),
+        )
+        .bind(account_id)
+        .bind(call_sid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get("customer_id")).transpose()
+    }
+}
+
+fn account_of(r: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+    Ok(Account {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        account_sid: r.try_get("account_sid")?,
+        home_country: r.try_get("home_country")?,
+        currency: crate::db::parse_col(r, "currency")?,
+    })
+}
+
+fn customer_of(r: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
+    Ok(CustomerRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        parent_id: r.try_get("parent_id")?,
+        name: r.try_get("name")?,
+        path: r.try_get("path")?,
+        breadcrumb: r.try_get("breadcrumb")?,
+    })
+}
+
+/// The usage category of a call's direction (a leaf of `calls`).
+pub fn call_category(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "calls-inbound",
+        Direction::Outbound => "calls-outbound",
+    }
+}
+
+/// Minutes as stored in `usage_daily.usage_micros`.
+pub fn minutes_micros(duration_secs: i64) -> i64 {
+    billed_minutes(duration_secs) * 1_000_000
+}
