@@ -12,6 +12,7 @@
 
 mod bench;
 mod build;
+mod postgres;
 mod setup;
 mod testing;
 mod util;
@@ -51,15 +52,22 @@ const HELP: &str = "usage: cargo xtask <command>
   serve   run the product
   bench   run the benchmarks and write docs/BENCHMARKS.md";
 
-/// Runs the product. Until the server exists this builds the package and runs the Node
-/// quickstart against it.
-fn serve(_args: &[String]) -> Result<(), String> {
+/// Runs the product: the server (release build) on the embedded SQLite database, loading the
+/// demo data on first start, serving the API (and the dashboard once it is built). Extra arguments
+/// go to `evo-billing-server serve` (e.g. `--listen 0.0.0.0:8080`).
+fn serve(args: &[String]) -> Result<(), String> {
     setup::ensure_build_tools()?;
     build::package()?;
-    let root = util::root();
     util::run(
-        util::cmd("node")
-            .arg("examples/quickstart.mjs")
-            .current_dir(&root),
+        util::cmd("cargo")
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "evo-billing-server",
+                "--",
+                "serve",
+            ])
+            .args(args),
     )
 }

@@ -93,8 +93,25 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         ]))?;
     }
 
+    // A real PostgreSQL on loopback, so the server suite runs on both backends.
+    let pg = match crate::postgres::PgServer::start("test") {
+        Ok(pg) => {
+            eprintln!("xtask: PostgreSQL for the tests at {}", pg.url);
+            Some(pg)
+        }
+        Err(e) => {
+            eprintln!("\n!!!!!!!! PostgreSQL UNAVAILABLE ({e}): the PostgreSQL variants of the server tests will NOT run !!!!!!!!\n");
+            None
+        }
+    };
+
     // Native: unit, property, integration and doc tests of every crate.
-    let (ok, out) = run_tee(cmd("cargo").args(["test", "--workspace"]))?;
+    let mut native = cmd("cargo");
+    native.args(["test", "--workspace"]);
+    if let Some(pg) = &pg {
+        native.env("EVO_BILLING_TEST_POSTGRES", &pg.url);
+    }
+    let (ok, out) = run_tee(&mut native)?;
     suites.push(Suite {
         name: "native (unit, property, doc)",
         counts: libtest_counts(&out),
@@ -159,6 +176,8 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         ok: typecheck.is_ok(),
     });
 
+    let postgres_ran = pg.is_some();
+    drop(pg);
     let mut total = Counts::default();
     println!();
     println!("== test summary ==");
@@ -181,6 +200,9 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         .collect();
     if !empty.is_empty() {
         println!("suites that ran no test: {}", empty.join(", "));
+    }
+    if !postgres_ran {
+        println!("!!!!!!!! PostgreSQL was UNAVAILABLE: the server's PostgreSQL variants did not run !!!!!!!!");
     }
     println!("{} passed, {} failed", total.passed, total.failed);
     if all_ok && total.failed == 0 {

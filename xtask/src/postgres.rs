@@ -1,0 +1,134 @@
+//! A throwaway PostgreSQL server on loopback for the tests and benchmarks: a fresh cluster in
+//! target/pg-<purpose>, on a free port, stopped when the guard is dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::util::{self, is_root, run};
+
+/// The directory holding `initdb` and `pg_ctl`: the newest /usr/lib/postgresql/N/bin, else PATH.
+fn pg_bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, p)| p)
+}
+
+/// Installs PostgreSQL from apt when root and missing.
+pub fn ensure_installed() -> Result<PathBuf, String> {
+    if let Some(dir) = pg_bin_dir() {
+        return Ok(dir);
+    }
+    if !is_root() {
+        return Err("PostgreSQL is missing. Run: sudo apt-get install -y postgresql".into());
+    }
+    run(util::cmd("apt-get").args(["update", "-qq"]))?;
+    run(util::cmd("apt-get")
+        .args(["install", "-y", "-qq", "postgresql"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    pg_bin_dir().ok_or_else(|| "PostgreSQL installed but initdb not found".into())
+}
+
+/// A running server; stopped on drop.
+pub struct PgServer {
+    bin: PathBuf,
+    data: PathBuf,
+    pub url: String,
+}
+
+fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// Runs a PostgreSQL tool as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(bin: &Path, tool: &str) -> Command {
+    let exe = bin.join(tool);
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
+impl PgServer {
+    /// Starts a fresh cluster (fsync off: these are test databases).
+    pub fn start(purpose: &str) -> Result<PgServer, String> {
+        let bin = ensure_installed()?;
+        let root = util::root().join("target").join(format!("pg-{purpose}"));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        if is_root() {
+            run(Command::new("chown").args(["-R", "postgres"]).arg(&root))?;
+            // The postgres user must be able to reach the directory.
+            let mut dir = root.clone();
+            while let Some(parent) = dir.parent() {
+                let _ = Command::new("chmod").arg("o+x").arg(parent).status();
+                dir = parent.to_path_buf();
+            }
+        }
+        let data = root.join("data");
+        let status = pg_command(&bin, "initdb")
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("initdb: {e}"))?;
+        if !status.success() {
+            return Err(format!("initdb failed ({status})"));
+        }
+        let port = free_port()?;
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            root.display()
+        );
+        let status = pg_command(&bin, "pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &opts, "-l"])
+            .arg(root.join("log"))
+            .args(["-w", "start"])
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("pg_ctl: {e}"))?;
+        if !status.success() {
+            let log = std::fs::read_to_string(root.join("log")).unwrap_or_default();
+            return Err(format!("PostgreSQL did not start ({status}):\n{log}"));
+        }
+        Ok(PgServer {
+            bin,
+            data,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        })
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = pg_command(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
