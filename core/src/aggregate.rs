@@ -16,6 +16,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -221,6 +222,7 @@ struct Acc<'a> {
 }
 
 impl<'a> Acc<'a> {
+    #[inline(always)]
     fn add(&mut self, row: &UsageRow<'a>, usage: Micros) {
         self.count = self.count.saturating_add(row.count);
         self.usage += usage;
@@ -243,29 +245,64 @@ impl<'a> Acc<'a> {
     }
 }
 
+/// A small multiplicative hasher for the roll-up's short keys: SipHash's DoS resistance buys
+/// nothing here (the keys come from the caller's own data) and costs a third of the time.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    #[inline(always)]
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    #[inline(always)]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    #[inline(always)]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Streaming roll-up: feed rows one by one (from DTOs or straight from JSON bytes), then
 /// [`finish`](UsageRollup::finish). Keys borrow from the input, so nothing is copied per row.
 pub struct UsageRollup<'a> {
     granularity: Granularity,
     /// (period start, category) → sums. `None` period: whole range or undated record.
-    cells: HashMap<(Option<NaiveDate>, &'a str), Acc<'a>>,
+    cells: HashMap<(Option<NaiveDate>, &'a str), Acc<'a>, BuildHasherDefault<FxHasher>>,
     records: u32,
     unreadable_usage: u32,
-    /// Cache of the last date text parsed: consecutive records usually share it.
-    last_date: Option<(&'a str, Option<NaiveDate>)>,
+    /// Period start of each date text seen: a year of answers has at most 366 distinct dates, and
+    /// parsing a date and finding its period costs more than this lookup.
+    periods: HashMap<&'a str, Option<NaiveDate>, BuildHasherDefault<FxHasher>>,
 }
 
 impl<'a> UsageRollup<'a> {
     pub fn new(granularity: Granularity) -> UsageRollup<'a> {
         UsageRollup {
             granularity,
-            cells: HashMap::new(),
+            cells: HashMap::default(),
             records: 0,
             unreadable_usage: 0,
-            last_date: None,
+            periods: HashMap::default(),
         }
     }
 
+    #[inline(always)]
     pub fn add(&mut self, row: UsageRow<'a>) {
         self.records = self.records.saturating_add(1);
         let usage = match row.usage.map(str::trim).filter(|u| !u.is_empty()) {
@@ -277,17 +314,10 @@ impl<'a> UsageRollup<'a> {
         };
         let period = match (self.granularity, row.start_date) {
             (Granularity::All, _) | (_, None) => None,
-            (g, Some(text)) => {
-                let day = match self.last_date {
-                    Some((t, d)) if t == text => d,
-                    _ => {
-                        let d = parse_api_date(text).ok();
-                        self.last_date = Some((text, d));
-                        d
-                    }
-                };
-                day.map(|d| g.period_of(d).start())
-            }
+            (g, Some(text)) => *self
+                .periods
+                .entry(text)
+                .or_insert_with(|| parse_api_date(text).ok().map(|d| g.period_of(d).start())),
         };
         self.cells
             .entry((period, row.category))
@@ -353,28 +383,44 @@ pub fn summarize_usage(records: &[UsageRecordInfo], granularity: Granularity) ->
 }
 
 /// Rolls up usage records straight from the JSON bytes the API returned (a bare array of
-/// UsageRecordInfo). This is the fast path for large answers: strings are borrowed from the
-/// buffer, unknown fields are skipped, and nothing is built per record but the running sums.
+/// UsageRecordInfo). This is the fast path for big answers: a scanner made for this one shape
+/// reads the bytes once, borrows category and date text from the buffer, reads prices from their
+/// decimal text (exact, no float in between), skips the fields a roll-up does not need, and builds
+/// nothing per record but the running sums. Keys match case-insensitively (camelCase or
+/// PascalCase servers). Anything the scanner does not expect (escaped strings, odd number forms)
+/// sends the whole input through the general serde path, which also produces the error message
+/// for invalid JSON.
 pub fn summarize_usage_json(json: &[u8], granularity: Granularity) -> Result<UsageSummary, String> {
+    if let Some(summary) = scan::summarize(json, granularity) {
+        return Ok(summary);
+    }
+    summarize_usage_json_serde(json, granularity)
+}
+
+/// The general path of [`summarize_usage_json`]: serde over the bytes.
+pub fn summarize_usage_json_serde(
+    json: &[u8],
+    granularity: Granularity,
+) -> Result<UsageSummary, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Row<'a> {
-        #[serde(borrow, default)]
-        category: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow, default)]
-        start_date: Option<std::borrow::Cow<'a, str>>,
+    struct Row {
+        #[serde(default)]
+        category: Option<String>,
+        #[serde(default)]
+        start_date: Option<String>,
         #[serde(default)]
         count: i64,
-        #[serde(borrow, default)]
-        usage: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        usage: Option<String>,
         #[serde(default)]
         price: Micros,
-        #[serde(borrow, default)]
-        count_unit: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow, default)]
-        usage_unit: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow, default)]
-        price_unit: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        count_unit: Option<String>,
+        #[serde(default)]
+        usage_unit: Option<String>,
+        #[serde(default)]
+        price_unit: Option<String>,
     }
     let rows: Vec<Row> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
     let mut rollup = UsageRollup::new(granularity);
@@ -391,6 +437,256 @@ pub fn summarize_usage_json(json: &[u8], granularity: Granularity) -> Result<Usa
         });
     }
     Ok(rollup.finish())
+}
+
+/// The byte scanner behind [`summarize_usage_json`]. Every function returns `None` on anything
+/// unexpected; the caller then takes the general path. It never panics: every index is checked.
+mod scan {
+    use super::{Granularity, Micros, UsageRollup, UsageRow, UsageSummary};
+
+    struct Scanner<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    /// The index of the first `"` or `\\` in `bytes`, eight bytes at a time (SWAR: a byte equal
+    /// to the searched one becomes zero after the XOR, and the classic has-zero-byte test finds
+    /// it). Strings are most of a usage record's bytes, so this is the scanner's hot loop.
+    #[inline(always)]
+    fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let quote = ONES * u64::from(b'"');
+        let slash = ONES * u64::from(b'\\');
+        let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let mut i = 0;
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let hits = has_zero(x ^ quote) | has_zero(x ^ slash);
+            if hits != 0 {
+                return Some(i + (hits.trailing_zeros() / 8) as usize);
+            }
+            i += 8;
+        }
+        bytes
+            .get(i..)?
+            .iter()
+            .position(|c| *c == b'"' || *c == b'\\')
+            .map(|p| i + p)
+    }
+
+    impl<'a> Scanner<'a> {
+        #[inline(always)]
+        fn ws(&mut self) {
+            while let Some(c) = self.b.get(self.i) {
+                if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                    self.i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+
+        #[inline(always)]
+        fn peek(&mut self) -> Option<u8> {
+            self.ws();
+            self.b.get(self.i).copied()
+        }
+
+        #[inline(always)]
+        fn eat(&mut self, c: u8) -> Option<()> {
+            (self.peek()? == c).then(|| self.i += 1)
+        }
+
+        #[inline(always)]
+        fn literal(&mut self, word: &[u8]) -> Option<()> {
+            let end = self.i + word.len();
+            (self.b.get(self.i..end)? == word).then(|| self.i = end)
+        }
+
+        /// A string with no escapes, borrowed from the input.
+        #[inline(always)]
+        fn plain_str(&mut self) -> Option<&'a str> {
+            self.eat(b'"')?;
+            let start = self.i;
+            let rest = self.b.get(start..)?;
+            let len = quote_or_backslash(rest)?;
+            if rest[len] != b'"' {
+                return None;
+            }
+            let text = std::str::from_utf8(&rest[..len]).ok()?;
+            self.i = start + len + 1;
+            Some(text)
+        }
+
+        /// A string or `null`.
+        #[inline(always)]
+        fn opt_str(&mut self) -> Option<Option<&'a str>> {
+            if self.peek()? == b'n' {
+                self.literal(b"null")?;
+                return Some(None);
+            }
+            self.plain_str().map(Some)
+        }
+
+        /// The text of a JSON number (or of a string holding one), or `null`.
+        #[inline(always)]
+        fn number_text(&mut self) -> Option<Option<&'a str>> {
+            match self.peek()? {
+                b'n' => {
+                    self.literal(b"null")?;
+                    Some(None)
+                }
+                b'"' => self.plain_str().map(Some),
+                _ => {
+                    let start = self.i;
+                    while self.b.get(self.i).is_some_and(|c| {
+                        matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    }) {
+                        self.i += 1;
+                    }
+                    (self.i > start)
+                        .then(|| std::str::from_utf8(&self.b[start..self.i]).ok())
+                        .flatten()
+                        .map(Some)
+                }
+            }
+        }
+
+        /// Skips any JSON value (nested ones included).
+        #[inline(always)]
+        fn skip_value(&mut self) -> Option<()> {
+            match self.peek()? {
+                b'"' => self.skip_string(),
+                b'{' | b'[' => {
+                    let mut depth = 0usize;
+                    loop {
+                        match self.b.get(self.i)? {
+                            b'"' => {
+                                self.skip_string()?;
+                                continue;
+                            }
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    self.i += 1;
+                                    return Some(());
+                                }
+                            }
+                            _ => {}
+                        }
+                        self.i += 1;
+                    }
+                }
+                _ => {
+                    let start = self.i;
+                    while self.b.get(self.i).is_some_and(|c| {
+                        !matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+                    }) {
+                        self.i += 1;
+                    }
+                    (self.i > start).then_some(())
+                }
+            }
+        }
+
+        #[inline(always)]
+        fn skip_string(&mut self) -> Option<()> {
+            self.eat(b'"')?;
+            loop {
+                let rest = self.b.get(self.i..)?;
+                let at = quote_or_backslash(rest)?;
+                if rest[at] == b'"' {
+                    self.i += at + 1;
+                    return Some(());
+                }
+                self.i += at + 2;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn money(text: Option<&str>) -> Option<Micros> {
+        match text {
+            None => Some(Micros::ZERO),
+            Some(t) if t.trim().is_empty() => Some(Micros::ZERO),
+            Some(t) => Micros::parse_plain(t.as_bytes()).or_else(|| t.parse().ok()),
+        }
+    }
+
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(super) fn quote_or_backslash_for_tests(bytes: &[u8]) -> Option<usize> {
+        quote_or_backslash(bytes)
+    }
+
+    pub(super) fn summarize(json: &[u8], granularity: Granularity) -> Option<UsageSummary> {
+        let mut s = Scanner { b: json, i: 0 };
+        let mut rollup = UsageRollup::new(granularity);
+        s.eat(b'[')?;
+        if s.peek()? == b']' {
+            s.i += 1;
+        } else {
+            loop {
+                s.eat(b'{')?;
+                let mut row = UsageRow::default();
+                if s.peek()? == b'}' {
+                    s.i += 1;
+                } else {
+                    loop {
+                        let key = s.plain_str()?;
+                        s.eat(b':')?;
+                        // Most keys are skipped: compare lengths before letters.
+                        let k =
+                            |name: &str| key.len() == name.len() && key.eq_ignore_ascii_case(name);
+                        if k("category") {
+                            row.category = s.opt_str()?.unwrap_or("");
+                        } else if k("startDate") {
+                            row.start_date = s.opt_str()?;
+                        } else if k("count") {
+                            row.count = match s.number_text()? {
+                                None => 0,
+                                Some(t) => t.parse().ok()?,
+                            };
+                        } else if k("usage") {
+                            row.usage = s.number_text()?;
+                        } else if k("price") {
+                            row.price = money(s.number_text()?)?;
+                        } else if k("countUnit") {
+                            row.count_unit = s.opt_str()?;
+                        } else if k("usageUnit") {
+                            row.usage_unit = s.opt_str()?;
+                        } else if k("priceUnit") {
+                            row.price_unit = s.opt_str()?;
+                        } else {
+                            s.skip_value()?;
+                        }
+                        match s.peek()? {
+                            b',' => s.i += 1,
+                            b'}' => {
+                                s.i += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                rollup.add(row);
+                match s.peek()? {
+                    b',' => s.i += 1,
+                    b']' => {
+                        s.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        s.ws();
+        (s.i == json.len()).then(|| rollup.finish())
+    }
 }
 
 #[cfg(test)]
@@ -531,6 +827,10 @@ mod tests {
         assert!(summarize_usage_json(b"[{\"price\":\"abc\"}]", Granularity::All).is_err());
         // Escaped strings are decoded, not borrowed: still correct.
         let escaped = br#"[{"category":"c\u0061lls","price":1}]"#;
+        assert!(
+            scan::summarize(escaped, Granularity::All).is_none(),
+            "escapes take the general path"
+        );
         assert_eq!(
             summarize_usage_json(escaped, Granularity::All)
                 .unwrap()
@@ -538,6 +838,71 @@ mod tests {
                 .category,
             "calls"
         );
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_scanner_reads_what_servers_send() {
+        let pretty = br#"
+          [ { "accountSid" : "AC1", "category" : "calls", "count" : 3, "countUnit": "calls",
+              "description": "Voice, \"all\"", "nested": {"a": [1, {"b": "]"}]}, "flag": true,
+              "endDate": "2026-01-31", "price": -0.0085, "priceUnit": "usd",
+              "startDate": "2026-01-01", "usage": "12.5", "usageUnit": "minutes", "uri": null },
+            {"Category": "sms", "Count": 2, "Price": "0.0158", "StartDate": "2026-01-02", "Usage": 2} ]
+        "#;
+        let fast = scan::summarize(pretty, Granularity::Daily).expect("scanner path");
+        assert_eq!(fast.records, 2);
+        assert_eq!(fast.categories[0].category, "calls");
+        assert_eq!(fast.categories[0].price, Micros(-8_500));
+        assert_eq!(fast.categories[0].usage, "12.5");
+        assert_eq!(fast.categories[1].category, "sms", "PascalCase keys");
+        assert_eq!(fast.categories[1].price, Micros(15_800));
+        assert_eq!(fast.periods.len(), 2);
+        assert_eq!(fast.total_price, Micros(7_300));
+        assert_eq!(
+            summarize_usage_json(b"[]", Granularity::All)
+                .unwrap()
+                .records,
+            0
+        );
+        assert_eq!(
+            summarize_usage_json(b" [ ] ", Granularity::All)
+                .unwrap()
+                .records,
+            0
+        );
+        assert_eq!(
+            summarize_usage_json(
+                br#"[{"price":null,"category":null,"count":null}]"#,
+                Granularity::All
+            )
+            .unwrap()
+            .records,
+            1
+        );
+        for bad in [
+            &b"["[..],
+            b"[{",
+            b"[{}",
+            b"[{},]",
+            b"[1]",
+            b"{}",
+            b"[{\"a\"}]",
+            b"[] x",
+            b"",
+        ] {
+            assert!(
+                summarize_usage_json(bad, Granularity::All).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 }
 
@@ -572,6 +937,47 @@ mod props {
                 }
                 prop_assert_eq!(s.records as usize, records.len());
             }
+        }
+
+        /// The scanner and the serde path agree on any serialized records.
+        #[test]
+        fn scanner_equals_serde(rows in proptest::collection::vec(
+            ("[a-z-]{0,12}", 0i64..400, -9_999_999i64..9_999_999, 0i64..1000, prop::option::of("[0-9]{1,4}(\\.[0-9]{1,3})?")),
+            0..60,
+        )) {
+            let base = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let records: Vec<UsageRecordInfo> = rows.iter().map(|(c, d, p, n, u)| UsageRecordInfo {
+                category: Some(c.clone()),
+                start_date: Some(crate::date_range::ymd(base + chrono::Duration::days(*d))),
+                price: Micros(*p),
+                count: *n,
+                usage: u.clone(),
+                ..Default::default()
+            }).collect();
+            let json = serde_json::to_vec(&records).unwrap();
+            for g in [Granularity::All, Granularity::Monthly] {
+                let fast = scan::summarize(&json, g);
+                prop_assert!(fast.is_some());
+                prop_assert_eq!(fast.unwrap(), summarize_usage_json_serde(&json, g).unwrap());
+            }
+        }
+
+        /// The word-at-a-time search finds what a byte-by-byte search finds.
+        #[test]
+        fn swar_search_is_exact(bytes in proptest::collection::vec(prop::sample::select(vec![b'a', b'"', b'\\', 0u8, 0x80, 0xff, b'!', b']']), 0..40)) {
+            let naive = bytes.iter().position(|c| *c == b'"' || *c == b'\\');
+            prop_assert_eq!(scan::quote_or_backslash_for_tests(&bytes), naive);
+        }
+
+        /// Hostile bytes: an answer or an error, never a panic.
+        #[test]
+        fn scanner_survives_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = summarize_usage_json(&bytes, Granularity::Daily);
+        }
+
+        #[test]
+        fn scanner_survives_json_like_noise(text in "[\\[\\]{}\",:a-z0-9.\\- ]{0,80}") {
+            let _ = summarize_usage_json(text.as_bytes(), Granularity::Daily);
         }
     }
 }

@@ -142,12 +142,65 @@ impl fmt::Display for Micros {
     }
 }
 
+impl Micros {
+    /// The fast path of parsing: `[-+]?digits[.digits]` with at most 12 integer digits and 6
+    /// decimals (every real price), in integer arithmetic without allocating. `None` for anything
+    /// else, which the general parser then handles (exponents, rounding, errors).
+    #[inline(always)]
+    pub fn parse_plain(bytes: &[u8]) -> Option<Micros> {
+        let (negative, digits) = match bytes.first()? {
+            b'-' => (true, &bytes[1..]),
+            b'+' => (false, &bytes[1..]),
+            _ => (false, bytes),
+        };
+        let mut units: i64 = 0;
+        let mut i = 0;
+        while i < digits.len() && digits[i].is_ascii_digit() {
+            units = units * 10 + i64::from(digits[i] - b'0');
+            i += 1;
+        }
+        let int_len = i;
+        if int_len > 12 {
+            return None;
+        }
+        let mut frac: i64 = 0;
+        let mut frac_len = 0;
+        if i < digits.len() {
+            if digits[i] != b'.' {
+                return None;
+            }
+            i += 1;
+            while i < digits.len() && digits[i].is_ascii_digit() {
+                if frac_len == 6 {
+                    return None;
+                }
+                frac = frac * 10 + i64::from(digits[i] - b'0');
+                frac_len += 1;
+                i += 1;
+            }
+            if i != digits.len() || (int_len == 0 && frac_len == 0) {
+                return None;
+            }
+        } else if int_len == 0 {
+            return None;
+        }
+        for _ in frac_len..6 {
+            frac *= 10;
+        }
+        let v = units * MICROS_PER_UNIT + frac;
+        Some(Micros(if negative { -v } else { v }))
+    }
+}
+
 impl FromStr for Micros {
     type Err = MoneyError;
 
     /// Parses `12`, `-0.0085`, `+3.50`, `.5`, `1e-3` (exponents appear in JSON numbers). Digits past
     /// the sixth decimal are rounded half away from zero.
     fn from_str(text: &str) -> Result<Micros, MoneyError> {
+        if let Some(m) = Micros::parse_plain(text.as_bytes()) {
+            return Ok(m);
+        }
         let syntax = || MoneyError::Syntax(text.chars().take(64).collect());
         let overflow = || MoneyError::Overflow(text.chars().take(64).collect());
         let s = text.trim();

@@ -48,7 +48,54 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, {mem} RAM; {rustc}; Node {node}")
 }
 
-pub fn run(_args: &[String]) -> Result<(), String> {
+/// Replaces (or appends) the section between `<!-- name -->` and `<!-- /name -->`.
+fn replace_section(doc: &str, name: &str, content: &str) -> String {
+    let open = format!("<!-- {name} -->");
+    let close = format!("<!-- /{name} -->");
+    let block = format!("{open}\n{content}\n{close}");
+    match (doc.find(&open), doc.find(&close)) {
+        (Some(a), Some(b)) if b > a => format!("{}{block}{}", &doc[..a], &doc[b + close.len()..]),
+        _ => format!("{}\n\n{block}\n", doc.trim_end()),
+    }
+}
+
+fn write_section(name: &str, content: &str) -> Result<(), String> {
+    let path = util::root().join("docs/BENCHMARKS.md");
+    let doc = util::read(&path).unwrap_or_else(|_| {
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; each section says when and where it was measured. \
+         Ratios are measured side by side in one run, because these machines are noisy."
+            .to_string()
+    });
+    util::write(&path, &replace_section(&doc, name, content))?;
+    println!("xtask: wrote the {name} section of docs/BENCHMARKS.md");
+    Ok(())
+}
+
+/// `cargo xtask bench [package|server] [--calls N] [--secs S]`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let what = args.first().map(String::as_str).unwrap_or("all");
+    let value = |flag: &str, default: u64| -> u64 {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.replace('_', "").parse().ok())
+            .unwrap_or(default)
+    };
+    if matches!(what, "all" | "package") {
+        package()?;
+    }
+    if matches!(what, "all" | "server") {
+        let md = crate::bench_server::run_server_bench(
+            value("--calls", 10_000_000),
+            value("--secs", 10) as u32,
+        )?;
+        println!("{md}");
+        write_section("server", &md)?;
+    }
+    Ok(())
+}
+
+fn package() -> Result<(), String> {
     setup::ensure_build_tools()?;
     build::package()?;
     let root = util::root();
@@ -86,14 +133,13 @@ pub fn run(_args: &[String]) -> Result<(), String> {
 
     let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
     let doc = format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench`; numbers are from one run on one machine. \
-         Ratios are measured side by side in the same process, because these machines are noisy.\n\n\
-         ## npm package (core in WebAssembly) — {date}\n\nMachine: {}\n\n\
+        "## npm package (core in WebAssembly) — {date}\n\nMachine: {}\n\n\
          ### Size\n\n| artifact | raw | gzip -9 | budget (gzip) |\n|---|---|---|---|\n\
          | pkg/evo_billing_bg.wasm | {:.1} KB | {:.1} KB | {:.0} KB ({}) |\n\n\
          ### Usage aggregation from the raw JSON bytes of a ListUsageRecords answer\n\n\
-         Core in WASM (`summarizeUsageJson(bytes)`: serde_json over the bytes, borrowed strings, \
-         exact integer micro-unit sums) against idiomatic JavaScript in the same Node process \
+         Core in WASM (`summarizeUsageJson(bytes)`: a byte scanner made for the usage-record shape, \
+         category and date text borrowed from the buffer, prices read from their decimal text, exact \
+         integer micro-unit sums; serde_json only as the fallback for unusual input) against idiomatic JavaScript in the same Node process \
          (`JSON.parse(new TextDecoder().decode(bytes))` then a `Map` reduce with number sums). \
          Median of the timed repetitions after warm-up.\n\n{table}\n\n{notes}\n",
         machine(),
@@ -102,7 +148,5 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         WASM_GZIP_BUDGET as f64 / 1024.0,
         if gz <= WASM_GZIP_BUDGET { "within" } else { "over" },
     );
-    util::write(&root.join("docs/BENCHMARKS.md"), &doc)?;
-    println!("xtask: wrote docs/BENCHMARKS.md");
-    Ok(())
+    write_section("package", &doc)
 }

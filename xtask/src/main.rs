@@ -11,6 +11,7 @@
 //! - `bench`  benchmarks; results go to docs/BENCHMARKS.md.
 
 mod bench;
+mod bench_server;
 mod build;
 mod postgres;
 mod setup;
@@ -50,7 +51,8 @@ const HELP: &str = "usage: cargo xtask <command>
   build   build the npm package into pkg/
   test    run every test (native, wasm32 in Node and Chromium, node tests of pkg/)
   serve   run the product
-  bench   run the benchmarks and write docs/BENCHMARKS.md";
+  bench   run the benchmarks and write docs/BENCHMARKS.md
+          (bench package | bench server [--calls N] [--secs S]; default: both, 10M calls)";
 
 /// Runs the product: the server (release build) on the embedded SQLite database, loading the
 /// demo data on first start, serving the API (and the dashboard once it is built). Extra arguments

@@ -62,8 +62,17 @@ fn pg_command(bin: &Path, tool: &str) -> Command {
 }
 
 impl PgServer {
-    /// Starts a fresh cluster (fsync off: these are test databases).
+    /// Starts a fresh cluster for tests (fsync off: throwaway data).
     pub fn start(purpose: &str) -> Result<PgServer, String> {
+        PgServer::start_with(purpose, false)
+    }
+
+    /// Starts a fresh cluster with PostgreSQL's durable defaults (for benchmarks).
+    pub fn start_durable(purpose: &str) -> Result<PgServer, String> {
+        PgServer::start_with(purpose, true)
+    }
+
+    fn start_with(purpose: &str, durable: bool) -> Result<PgServer, String> {
         let bin = ensure_installed()?;
         let root = util::root().join("target").join(format!("pg-{purpose}"));
         let _ = std::fs::remove_dir_all(&root);
@@ -97,8 +106,13 @@ impl PgServer {
             return Err(format!("initdb failed ({status})"));
         }
         let port = free_port()?;
+        let relaxed = if durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB{relaxed}",
             root.display()
         );
         let status = pg_command(&bin, "pg_ctl")
