@@ -499,6 +499,7 @@ pub async fn logout(State(ctx): State<Ctx>, call: Call) -> Response {
         if let Err(e) = ctx.db.revoke_session(&hash).await {
             return call.error(&ApiError::from(e));
         }
+        ctx.principals.forget_hash(&hash);
     }
     let mut resp = no_content();
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");

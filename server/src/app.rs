@@ -48,6 +48,7 @@ pub struct AppState {
     pub reports: Arc<ReportSettings>,
     pub signin_by_ip: RateLimiter,
     pub signin_by_user: RateLimiter,
+    pub principals: crate::auth::PrincipalCache,
 }
 
 pub type Ctx = Arc<AppState>;
@@ -61,6 +62,7 @@ impl AppState {
             reports,
             signin_by_ip: RateLimiter::new(30, Duration::from_secs(60)),
             signin_by_user: RateLimiter::new(10, Duration::from_secs(60)),
+            principals: crate::auth::PrincipalCache::default(),
         }
     }
 }
@@ -151,9 +153,16 @@ impl FromRequest<Ctx> for Call {
             .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
         let principal = match crate::auth::credential(&parts.headers) {
             None => None,
-            Some(token) => match ctx.db.authenticate_token(&token).await {
-                Ok(p) => p,
-                Err(e) => return Err(neg.error(&ApiError::from(e))),
+            Some(token) => match ctx.principals.get(&token) {
+                Some(p) => Some(p),
+                None => match ctx.db.authenticate_token(&token).await {
+                    Ok(Some(p)) => {
+                        ctx.principals.put(&token, &p);
+                        Some(p)
+                    }
+                    Ok(None) => None,
+                    Err(e) => return Err(neg.error(&ApiError::from(e))),
+                },
             },
         };
         Ok(Call {

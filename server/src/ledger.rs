@@ -32,6 +32,13 @@ pub struct ResolvedBillable {
     pub session_id: Option<String>,
 }
 
+/// One bound value of a bulk insert.
+enum Cell {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+}
+
 /// A customer as stored, with its place in the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRow {
@@ -207,24 +214,90 @@ impl Db {
     }
 
     pub async fn insert_call_sessions(&self, sessions: &[CallSession]) -> Result<(), sqlx::Error> {
+        let rows: Vec<Vec<Cell>> = sessions
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Text(s.id.clone()),
+                    Cell::Text(s.account_id.clone()),
+                    Cell::Text(s.customer_id.clone()),
+                    Cell::Text(s.call_sid.clone()),
+                ]
+            })
+            .collect();
         let mut tx = self.pool.begin().await?;
-        for chunk in sessions.chunks(CHUNK) {
+        self.insert_chunked(
+            &mut tx,
+            "call_sessions (id, account_id, customer_id, call_sid)",
+            "(id)",
+            &rows,
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Multi-row `INSERT … ON CONFLICT DO NOTHING` of `rows` into `table (columns)`, in chunks.
+    /// Returns how many rows were new.
+    async fn insert_chunked(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        table_and_columns: &str,
+        conflict_target: &str,
+        rows: &[Vec<Cell>],
+    ) -> Result<u64, sqlx::Error> {
+        let mut inserted = 0;
+        for chunk in rows.chunks(CHUNK) {
+            let cols = chunk.first().map_or(0, Vec::len);
             let sql = format!(
-                "INSERT INTO call_sessions (id, account_id, customer_id, call_sid) VALUES {} ON CONFLICT (id) DO NOTHING",
-                values_list(chunk.len(), 4)
+                "INSERT INTO {table_and_columns} VALUES {} ON CONFLICT {conflict_target} DO NOTHING",
+                values_list(chunk.len(), cols)
             );
             let sql = self.sql(&sql).into_owned();
             let mut q = sqlx::query(&sql);
-            for s in chunk {
-                q = q
-                    .bind(s.id.clone())
-                    .bind(s.account_id.clone())
-                    .bind(s.customer_id.clone())
-                    .bind(s.call_sid.clone());
+            for row in chunk {
+                for cell in row {
+                    q = match cell {
+                        Cell::Text(t) => q.bind(t.clone()),
+                        Cell::OptText(t) => q.bind(t.clone()),
+                        Cell::Int(i) => q.bind(*i),
+                    };
+                }
             }
-            q.execute(&mut *tx).await?;
+            inserted += q.execute(&mut **tx).await?.rows_affected();
         }
-        tx.commit().await
+        Ok(inserted)
+    }
+
+    /// A ledger table's bulk insert: rows grouped by account, one transaction per account (under
+    /// the account lock), and with `rebuild` the roll-ups of the days touched, in the same
+    /// transaction. Each row is (account, day, cells). Returns how many rows were new.
+    async fn insert_ledger(
+        &self,
+        table_and_columns: &str,
+        conflict_target: &str,
+        rows: Vec<(String, i64, Vec<Cell>)>,
+        rebuild: bool,
+    ) -> Result<u64, sqlx::Error> {
+        let mut by_account: BTreeMap<String, (BTreeSet<i64>, Vec<Vec<Cell>>)> = BTreeMap::new();
+        for (account, day, cells) in rows {
+            let entry = by_account.entry(account).or_default();
+            entry.0.insert(day);
+            entry.1.push(cells);
+        }
+        let mut inserted = 0;
+        for (account_id, (days, rows)) in by_account {
+            let mut tx = self.pool.begin().await?;
+            self.lock_account(&mut tx, &account_id).await?;
+            inserted += self
+                .insert_chunked(&mut tx, table_and_columns, conflict_target, &rows)
+                .await?;
+            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
+                self.rebuild_rollups_in(&mut tx, &account_id, *first, *last)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(inserted)
     }
 
     /// Bulk-inserts calls (duplicates by (account, sid) are skipped) and, with `rebuild`, rebuilds
@@ -242,98 +315,71 @@ impl Db {
             .into_iter()
             .map(|a| (a.id, a.home_country))
             .collect();
-        let mut by_account: BTreeMap<&str, Vec<&CallRecord>> = BTreeMap::new();
+        let mut rows = Vec::with_capacity(calls.len());
         for c in calls {
-            by_account.entry(c.account_id.as_str()).or_default().push(c);
+            let home = homes.get(&c.account_id).ok_or_else(|| {
+                sqlx::Error::Protocol(format!("unknown account {}", c.account_id))
+            })?;
+            let day = day_of_time(c.start_time);
+            rows.push((
+                c.account_id.clone(),
+                day,
+                vec![
+                    Cell::Text(c.account_id.clone()),
+                    Cell::Text(c.sid.clone()),
+                    Cell::Int(c.start_time),
+                    Cell::Int(day),
+                    Cell::Text(c.direction.as_str().into()),
+                    Cell::Text(c.from.clone()),
+                    Cell::Text(c.to.clone()),
+                    Cell::Text(c.country.clone()),
+                    Cell::Int(i64::from(!c.country.eq_ignore_ascii_case(home))),
+                    Cell::Int(c.duration_secs),
+                    Cell::Int(c.price.0),
+                    Cell::Text(c.currency.code().to_string()),
+                    Cell::Int(c.recording_duration_secs),
+                    Cell::Int(c.recording_price.0),
+                ],
+            ));
         }
-        let mut inserted = 0;
-        for (account_id, calls) in by_account {
-            let home = homes
-                .get(account_id)
-                .cloned()
-                .ok_or_else(|| sqlx::Error::Protocol(format!("unknown account {account_id}")))?;
-            let mut tx = self.pool.begin().await?;
-            self.lock_account(&mut tx, account_id).await?;
-            let mut days = BTreeSet::new();
-            for chunk in calls.chunks(CHUNK) {
-                let sql = format!(
-                    "INSERT INTO calls (account_id, sid, start_time, day, direction, from_number, to_number, country, \
-                     international, duration_secs, price_micros, currency, recording_secs, recording_price_micros) \
-                     VALUES {} ON CONFLICT (account_id, sid) DO NOTHING",
-                    values_list(chunk.len(), 14)
-                );
-                let sql = self.sql(&sql).into_owned();
-                let mut q = sqlx::query(&sql);
-                for c in chunk {
-                    let day = day_of_time(c.start_time);
-                    days.insert(day);
-                    q = q
-                        .bind(c.account_id.clone())
-                        .bind(c.sid.clone())
-                        .bind(c.start_time)
-                        .bind(day)
-                        .bind(c.direction.as_str())
-                        .bind(c.from.clone())
-                        .bind(c.to.clone())
-                        .bind(c.country.clone())
-                        .bind(i64::from(!c.country.eq_ignore_ascii_case(&home)))
-                        .bind(c.duration_secs)
-                        .bind(c.price.0)
-                        .bind(c.currency.code().to_string())
-                        .bind(c.recording_duration_secs)
-                        .bind(c.recording_price.0);
-                }
-                inserted += q.execute(&mut *tx).await?.rows_affected();
-            }
-            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
-                self.rebuild_rollups_in(&mut tx, account_id, *first, *last)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(inserted)
+        self.insert_ledger(
+            "calls (account_id, sid, start_time, day, direction, from_number, to_number, country, \
+             international, duration_secs, price_micros, currency, recording_secs, recording_price_micros)",
+            "(account_id, sid)",
+            rows,
+            rebuild,
+        )
+        .await
     }
 
     pub async fn insert_sms(&self, sms: &[SmsRecord], rebuild: bool) -> Result<u64, sqlx::Error> {
-        let mut inserted = 0;
-        let mut by_account: BTreeMap<&str, Vec<&SmsRecord>> = BTreeMap::new();
-        for s in sms {
-            by_account.entry(s.account_id.as_str()).or_default().push(s);
-        }
-        for (account_id, rows) in by_account {
-            let mut tx = self.pool.begin().await?;
-            self.lock_account(&mut tx, account_id).await?;
-            let mut days = BTreeSet::new();
-            for chunk in rows.chunks(CHUNK) {
-                let sql = format!(
-                    "INSERT INTO sms (account_id, sid, sent_at, day, direction, country, segments, price_micros) \
-                     VALUES {} ON CONFLICT (account_id, sid) DO NOTHING",
-                    values_list(chunk.len(), 8)
-                );
-                let sql = self.sql(&sql).into_owned();
-                let mut q = sqlx::query(&sql);
-                for s in chunk {
-                    let day = day_of_time(s.sent_at);
-                    days.insert(day);
-                    q = q
-                        .bind(s.account_id.clone())
-                        .bind(s.sid.clone())
-                        .bind(s.sent_at)
-                        .bind(day)
-                        .bind(s.direction.as_str())
-                        .bind(s.country.clone())
-                        .bind(s.segments)
-                        .bind(s.price.0);
-                }
-                inserted += q.execute(&mut *tx).await?.rows_affected();
-            }
-            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
-                self.rebuild_rollups_in(&mut tx, account_id, *first, *last)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(inserted)
+        let rows = sms
+            .iter()
+            .map(|s| {
+                let day = day_of_time(s.sent_at);
+                (
+                    s.account_id.clone(),
+                    day,
+                    vec![
+                        Cell::Text(s.account_id.clone()),
+                        Cell::Text(s.sid.clone()),
+                        Cell::Int(s.sent_at),
+                        Cell::Int(day),
+                        Cell::Text(s.direction.as_str().into()),
+                        Cell::Text(s.country.clone()),
+                        Cell::Int(s.segments),
+                        Cell::Int(s.price.0),
+                    ],
+                )
+            })
+            .collect();
+        self.insert_ledger(
+            "sms (account_id, sid, sent_at, day, direction, country, segments, price_micros)",
+            "(account_id, sid)",
+            rows,
+            rebuild,
+        )
+        .await
     }
 
     pub async fn insert_numbers(
@@ -341,43 +387,31 @@ impl Db {
         numbers: &[NumberRental],
         rebuild: bool,
     ) -> Result<u64, sqlx::Error> {
-        let mut inserted = 0;
-        let mut by_account: BTreeMap<&str, Vec<&NumberRental>> = BTreeMap::new();
-        for n in numbers {
-            by_account.entry(n.account_id.as_str()).or_default().push(n);
-        }
-        for (account_id, rows) in by_account {
-            let mut tx = self.pool.begin().await?;
-            self.lock_account(&mut tx, account_id).await?;
-            let mut days = BTreeSet::new();
-            for chunk in rows.chunks(CHUNK) {
-                let sql = format!(
-                    "INSERT INTO number_rentals (account_id, number, kind, charged_at, day, price_micros) \
-                     VALUES {} ON CONFLICT (account_id, number, day) DO NOTHING",
-                    values_list(chunk.len(), 6)
-                );
-                let sql = self.sql(&sql).into_owned();
-                let mut q = sqlx::query(&sql);
-                for n in chunk {
-                    let day = day_of_time(n.charged_at);
-                    days.insert(day);
-                    q = q
-                        .bind(n.account_id.clone())
-                        .bind(n.number.clone())
-                        .bind(n.kind.category())
-                        .bind(n.charged_at)
-                        .bind(day)
-                        .bind(n.price.0);
-                }
-                inserted += q.execute(&mut *tx).await?.rows_affected();
-            }
-            if let (true, Some(first), Some(last)) = (rebuild, days.first(), days.last()) {
-                self.rebuild_rollups_in(&mut tx, account_id, *first, *last)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(inserted)
+        let rows = numbers
+            .iter()
+            .map(|n| {
+                let day = day_of_time(n.charged_at);
+                (
+                    n.account_id.clone(),
+                    day,
+                    vec![
+                        Cell::Text(n.account_id.clone()),
+                        Cell::Text(n.number.clone()),
+                        Cell::Text(n.kind.category().into()),
+                        Cell::Int(n.charged_at),
+                        Cell::Int(day),
+                        Cell::Int(n.price.0),
+                    ],
+                )
+            })
+            .collect();
+        self.insert_ledger(
+            "number_rentals (account_id, number, kind, charged_at, day, price_micros)",
+            "(account_id, number, day)",
+            rows,
+            rebuild,
+        )
+        .await
     }
 
     /// Bulk billables (demo data): inserted without per-row roll-up updates; callers load
@@ -387,26 +421,27 @@ impl Db {
         billables: &[ResolvedBillable],
     ) -> Result<u64, sqlx::Error> {
         let now = now_unix();
-        let mut inserted = 0;
+        let rows: Vec<Vec<Cell>> = billables
+            .iter()
+            .map(|b| {
+                vec![
+                    Cell::Text(b.account_id.clone()),
+                    Cell::Text(b.call_sid.clone()),
+                    Cell::Text(b.customer_id.clone()),
+                    Cell::OptText(b.session_id.clone()),
+                    Cell::Int(now),
+                ]
+            })
+            .collect();
         let mut tx = self.pool.begin().await?;
-        for chunk in billables.chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO billables (account_id, call_sid, customer_id, session_id, created_at) \
-                 VALUES {} ON CONFLICT (account_id, call_sid) DO NOTHING",
-                values_list(chunk.len(), 5)
-            );
-            let sql = self.sql(&sql).into_owned();
-            let mut q = sqlx::query(&sql);
-            for b in chunk {
-                q = q
-                    .bind(b.account_id.clone())
-                    .bind(b.call_sid.clone())
-                    .bind(b.customer_id.clone())
-                    .bind(b.session_id.clone())
-                    .bind(now);
-            }
-            inserted += q.execute(&mut *tx).await?.rows_affected();
-        }
+        let inserted = self
+            .insert_chunked(
+                &mut tx,
+                "billables (account_id, call_sid, customer_id, session_id, created_at)",
+                "(account_id, call_sid)",
+                &rows,
+            )
+            .await?;
         tx.commit().await?;
         Ok(inserted)
     }

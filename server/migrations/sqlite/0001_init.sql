@@ -78,6 +78,8 @@ CREATE TABLE calls (
     recording_price_micros BIGINT NOT NULL,
     PRIMARY KEY (account_id, sid)
 );
+-- Roll-up rebuilds read one account's calls of a few days.
+CREATE INDEX calls_by_day ON calls(account_id, day);
 
 -- A billable: a call billed to a customer. Unique per (account, call SID): idempotency.
 CREATE TABLE billables (
@@ -123,6 +125,8 @@ CREATE TABLE billing_daily (
     recorded_calls BIGINT NOT NULL,
     PRIMARY KEY (account_id, customer_id, day)
 );
+-- GetBilling reads one account's days: covering, so the table is never touched.
+CREATE INDEX billing_daily_by_day ON billing_daily(account_id, day, customer_id, billed_calls, international_calls, international_micros, recorded_calls);
 
 -- Usage per leaf category (calls-inbound, sms-outbound, phonenumbers-local, recordings...).
 CREATE TABLE usage_daily (
