@@ -13,6 +13,7 @@
 
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import os from "node:os";
 import v8 from "node:v8";
 
 // ---------------------------------------------------------------------------------------------
@@ -397,6 +398,7 @@ const notes = [];
 const goals = [];
 let wasmExact = true;
 const t0All = now();
+const load0 = os.loadavg()[0];
 
 log(`Node ${process.version}, V8 ${process.versions.v8}, heap limit ${(v8.getHeapStatistics().heap_size_limit / 2 ** 20).toFixed(0)} MB, sizes ${SIZES.join(", ")}`);
 
@@ -420,7 +422,7 @@ for (const n of SIZES) {
   log(`  ${mb.toFixed(1)} MB of JSON in ${((now() - t) / 1000).toFixed(1)} s`);
   gc();
 
-  // Timings: ≥ 7 timed rounds, 5 when a round of the four contenders takes more than ~6 s.
+  // Timings: 9 timed rounds (7 when a round of the four contenders takes > 2.5 s, 5 when > 6 s).
   log(`timing N=${n}: ${WARMUP} warm-up rounds, then timed rounds`);
   const contenders = [
     { label: "JS monthly", gran: "monthly", kind: "js", fn: jsMonthly },
@@ -459,7 +461,7 @@ for (const n of SIZES) {
       `; counts ${j.countsOk ? "exact" : "NOT exact"}. WASM: ${exact ? "every category" + (gran === "monthly" ? ", month cell" : "") + ", usage text and total exact to the micro-unit" : "NOT EXACT (see stderr)"}.`);
   }
 
-  // Where the time goes (medians of 3, N-sized): JS decode / parse / reduce; WASM copy-in.
+  // Where the time goes (medians of 3, single runs at 1M): JS decode / parse / reduce; WASM copy-in.
   {
     const k = n >= 500_000 ? 1 : 3;
     const m3 = (fn, before) => { const xs = []; for (let i = 0; i < k; i++) { before?.(); gc(); const s = now(); fn(); xs.push(now() - s); } return median(xs); };
@@ -496,7 +498,7 @@ for (const n of SIZES) {
   notes.push(`Goal "WASM at least 1.5× faster than JS" overall: ${met === goals.length ? "**met**" : met === 0 ? "**not met**" : `**partly met** (${met}/${goals.length})`} — JS/WASM median ratios ${goals.map((g) => `${g.ratio.toFixed(2)}× (N = ${fmtInt(g.n)}, ${g.gran})`).join(", ")}${ratios.length ? `; range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×` : ""}.`);
 }
 notes.push(`Data: seeded mulberry32 (seed ${SEED}); ${CATEGORIES.length} categories including the roll-ups calls, sms, phonenumbers and totalprice; dates spread at random over 2026 (not sorted); prices are JSON numbers with up to 4 decimals (0.3% negative); usage is a decimal string. MB = 10^6 bytes of UTF-8 JSON; the same bytes feed both contenders. Ratio = JS median / WASM median (> 1: WASM faster).`);
-notes.push(`Node ${process.version} (V8 ${process.versions.v8}), ${process.arch}; ${WARMUP} warm-up rounds, contenders alternated and gc() before each run; total bench time ${((now() - t0All) / 1000).toFixed(0)} s.`);
+notes.push(`Node ${process.version} (V8 ${process.versions.v8}), ${process.arch}; ${WARMUP} warm-up rounds, contenders alternated and gc() before each run; total bench time ${((now() - t0All) / 1000).toFixed(0)} s; 1-min load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end on ${os.cpus().length} CPUs (> CPUs means other work competed for the cores).`);
 if (!wasmExact) notes.push(`**FAILURE: the WASM result was not exact** (details on stderr).`);
 
 console.log("| records | JSON size MB | contender | median ms | records/s | MB/s | ratio vs JS | exact? |");
