@@ -397,46 +397,13 @@ pub fn summarize_usage_json(json: &[u8], granularity: Granularity) -> Result<Usa
     summarize_usage_json_serde(json, granularity)
 }
 
-/// The general path of [`summarize_usage_json`]: serde over the bytes.
+/// The general path of [`summarize_usage_json`]: serde over the bytes into the DTOs.
 pub fn summarize_usage_json_serde(
     json: &[u8],
     granularity: Granularity,
 ) -> Result<UsageSummary, String> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Row {
-        #[serde(default)]
-        category: Option<String>,
-        #[serde(default)]
-        start_date: Option<String>,
-        #[serde(default)]
-        count: i64,
-        #[serde(default)]
-        usage: Option<String>,
-        #[serde(default)]
-        price: Micros,
-        #[serde(default)]
-        count_unit: Option<String>,
-        #[serde(default)]
-        usage_unit: Option<String>,
-        #[serde(default)]
-        price_unit: Option<String>,
-    }
-    let rows: Vec<Row> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-    let mut rollup = UsageRollup::new(granularity);
-    for r in &rows {
-        rollup.add(UsageRow {
-            category: r.category.as_deref().unwrap_or(""),
-            start_date: r.start_date.as_deref(),
-            count: r.count,
-            usage: r.usage.as_deref(),
-            price: r.price,
-            count_unit: r.count_unit.as_deref(),
-            usage_unit: r.usage_unit.as_deref(),
-            price_unit: r.price_unit.as_deref(),
-        });
-    }
-    Ok(rollup.finish())
+    let records: Vec<UsageRecordInfo> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    Ok(summarize_usage(&records, granularity))
 }
 
 /// The byte scanner behind [`summarize_usage_json`]. Every function returns `None` on anything
