@@ -156,13 +156,13 @@ impl Micros {
         let mut units: i64 = 0;
         let mut i = 0;
         while i < digits.len() && digits[i].is_ascii_digit() {
+            if i == 12 {
+                return None;
+            }
             units = units * 10 + i64::from(digits[i] - b'0');
             i += 1;
         }
         let int_len = i;
-        if int_len > 12 {
-            return None;
-        }
         let mut frac: i64 = 0;
         let mut frac_len = 0;
         if i < digits.len() {
