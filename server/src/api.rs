@@ -267,6 +267,12 @@ async fn visible_report(
     p: &Principal,
     id: &str,
 ) -> ApiResult<crate::reports::ReportRecord> {
+    // Report ids are short and printable; anything else cannot be one (and a NUL would be an
+    // error in PostgreSQL's text type, not a 404).
+    if id.len() > 64 || id.chars().any(char::is_control) {
+        let shown: String = id.chars().filter(|c| !c.is_control()).take(60).collect();
+        return Err(ApiError::NotFound(format!("There is no report '{shown}'.")));
+    }
     let r = ctx.db.report(id).await?;
     match r {
         Some(r) if p.role == Role::SystemAdministrator || r.owner_user_id == p.user_id => Ok(r),
@@ -328,6 +334,9 @@ pub async fn report_by_id(State(ctx): State<Ctx>, call: Call) -> Response {
 
 /// `GET /reports/{id}/download.csv` (or `.xlsx`): the finished report's file.
 pub async fn download_report(State(ctx): State<Ctx>, call: Call) -> Response {
+    if let Some(r) = method_not_allowed(&call, &[Method::GET, Method::HEAD]) {
+        return r;
+    }
     let result: ApiResult<Response> = async {
         let p = call.principal()?;
         let id = call.param.clone().unwrap_or_default();
@@ -344,7 +353,8 @@ pub async fn download_report(State(ctx): State<Ctx>, call: Call) -> Response {
         let r = visible_report(&ctx, p, &id).await?;
         let bytes = ctx.db.report_file(&r.id, xlsx).await?.ok_or_else(|| {
             ApiError::NotFound(format!(
-                "Report '{id}' has no file yet: its status is {}.",
+                "Report '{}' has no file yet: its status is {}.",
+                r.id,
                 r.status.as_str()
             ))
         })?;

@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::any;
 use axum::Router;
 use serde::Serialize;
 
@@ -202,7 +202,20 @@ async fn strip_suffix(mut req: Request, next: axum::middleware::Next) -> Respons
             break;
         }
     }
-    if let Some((path, format)) = strip_format_suffix(req.uri().path()) {
+    // Only API routes take a format suffix: `/openapi.json` and dashboard files keep their names.
+    let suffixed = strip_format_suffix(req.uri().path()).filter(|(path, _)| {
+        [
+            "/billing",
+            "/billables",
+            "/reports",
+            "/api/",
+            "/json/reply/",
+            "/auth",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
+    });
+    if let Some((path, format)) = suffixed {
         let pq = match req.uri().query() {
             Some(q) => format!("{path}?{q}"),
             None => path,
@@ -225,15 +238,15 @@ pub fn app(ctx: Ctx) -> Router {
         .route("/reports/billing", any(api::billing_report))
         .route("/reports", any(api::list_reports))
         .route("/reports/{id}", any(api::report_by_id))
-        .route("/reports/{id}/{file}", get(api::download_report))
+        .route("/reports/{id}/{file}", any(api::download_report))
         .route("/api/{op}", any(api::operation))
         .route("/json/reply/{op}", any(api::operation))
         .route("/auth", any(api::auth_root))
         .route("/auth/credentials", any(api::authenticate))
         .route("/auth/status", any(api::auth_status))
         .route("/auth/logout", any(api::logout))
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(crate::openapi::openapi))
+        .route("/healthz", any(healthz))
+        .route("/openapi.json", any(crate::openapi::openapi))
         .fallback(static_files)
         .with_state(ctx);
     // The suffix must be stripped before routing, so the middleware wraps the whole router
@@ -244,7 +257,10 @@ pub fn app(ctx: Ctx) -> Router {
     Router::new().fallback_service(stripped)
 }
 
-async fn healthz(State(ctx): State<Ctx>) -> Response {
+async fn healthz(State(ctx): State<Ctx>, method: Method) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return Negotiated::default().error(&ApiError::MethodNotAllowed);
+    }
     let ok = sqlx::query("SELECT 1").execute(&ctx.db.pool).await.is_ok();
     let backend = match ctx.db.backend {
         crate::db::Backend::Sqlite => "sqlite",
@@ -268,14 +284,23 @@ async fn healthz(State(ctx): State<Ctx>) -> Response {
 
 /// The dashboard: files from `static_dir`, `index.html` for client-side routes; API-looking
 /// paths that matched no route get a ResponseStatus 404.
-async fn static_files(State(ctx): State<Ctx>, method: Method, uri: Uri) -> Response {
+async fn static_files(
+    State(ctx): State<Ctx>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    suffix: Option<axum::Extension<SuffixFormat>>,
+) -> Response {
     let path = uri.path();
     let api_like = ["/api/", "/json/", "/auth/", "/reports/", "/billing/"]
         .iter()
         .any(|p| path.starts_with(p));
     if api_like || (method != Method::GET && method != Method::HEAD) {
-        return Negotiated::new(uri.query(), None, None).error(&ApiError::NotFound(format!(
-            "No route matches {method} {path}."
+        let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+        let neg = Negotiated::new(uri.query(), suffix.map(|s| s.0 .0), accept);
+        let shown: String = path.chars().take(120).collect();
+        return neg.error(&ApiError::NotFound(format!(
+            "No route matches {method} {shown}."
         )));
     }
     let Some(dir) = ctx

@@ -1513,26 +1513,4 @@ mod tests {
             (2026, 520_000, 10_000)
         );
     }
-
-    #[test]
-    #[ignore = "timing: cargo test --release -p evo-billing-server --lib demo_timing -- --ignored --nocapture"]
-    fn demo_timing_520k() {
-        let o = DemoOptions {
-            today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
-            ..DemoOptions::default()
-        };
-        let started = std::time::Instant::now();
-        let mut calls = 0;
-        let summary = generate(&o, &mut |b| {
-            if let DemoBatch::Calls(v) = &b {
-                calls += v.len();
-            }
-            Ok(())
-        })
-        .unwrap();
-        let elapsed = started.elapsed();
-        println!("generated {summary:?} in {elapsed:?}");
-        assert_eq!(calls, 520_000);
-        assert!(elapsed.as_secs() < 10);
-    }
 }

@@ -261,7 +261,15 @@ pub fn render(format: Format, value: &Value, shape: &XmlShape) -> String {
     match format {
         Format::Json => serde_json::to_string(value).unwrap_or_default(),
         Format::Jsv => evo_billing_core::jsv::value_to_jsv(value),
-        Format::Csv => evo_billing_core::csv::value_to_csv(value),
+        Format::Csv => {
+            let csv = evo_billing_core::csv::value_to_csv(value);
+            // An empty list still gets its header row (a spreadsheet shows the columns).
+            if csv.trim().is_empty() && !shape.csv_header.is_empty() {
+                format!("{}\r\n", shape.csv_header)
+            } else {
+                csv
+            }
+        }
         Format::Xml => to_xml(value, shape),
     }
 }
@@ -281,6 +289,8 @@ pub struct XmlShape {
     /// "BillingCustomerInfo")`); the key `""` names the items of a top-level list. Lists not
     /// named here use `item`.
     pub item_names: &'static [(&'static str, &'static str)],
+    /// The CSV header row written when the answer's list is empty (`""`: none).
+    pub csv_header: &'static str,
 }
 
 const DATACONTRACT_NS: &str = "http://schemas.datacontract.org/2004/07/";
@@ -294,48 +304,56 @@ pub const BILLING_INFO: XmlShape = XmlShape {
     root: "BillingInfo",
     namespace: "Voice.Api.Billing",
     item_names: &[("customers", "BillingCustomerInfo")],
+    csv_header: "CustomerId,InternationalCosts,HasCallRecording",
 };
 
 pub const USAGE_RECORDS: XmlShape = XmlShape {
     root: "ArrayOfUsageRecordInfo",
     namespace: "Voice.Api.Dashboard",
     item_names: &[("", "UsageRecordInfo")],
+    csv_header: "AccountSid,Category,Count,CountUnit,Description,EndDate,Price,PriceUnit,StartDate,Usage,UsageUnit,Uri",
 };
 
 pub const REPORT_INFO: XmlShape = XmlShape {
     root: "ReportInfo",
     namespace: "Voice.Api.Reports",
     item_names: &[],
+    csv_header: "",
 };
 
 pub const REPORT_LIST: XmlShape = XmlShape {
     root: "ArrayOfReportInfo",
     namespace: "Voice.Api.Reports",
     item_names: &[("", "ReportInfo")],
+    csv_header: "Id,Name,Status,StatusMessage,DateCreated,DateUpdated,DownloadLink,JobId,EmailAddressToNotify,Server",
 };
 
 pub const AUTH_RESPONSE: XmlShape = XmlShape {
     root: "AuthenticateResponse",
     namespace: "ServiceStack",
     item_names: ERROR_ITEMS,
+    csv_header: "",
 };
 
 pub const USER_INFO: XmlShape = XmlShape {
     root: "UserInfo",
     namespace: "Voice.Api.Billing",
     item_names: &[],
+    csv_header: "",
 };
 
 pub const BILLABLE_RESULTS: XmlShape = XmlShape {
     root: "ArrayOfNewBillableResult",
     namespace: "Voice.Api.Billing",
     item_names: &[("", "NewBillableResult"), ("errors", "ResponseError")],
+    csv_header: "CallSid,Duplicate,ResponseStatus",
 };
 
 const ERROR_SHAPE: XmlShape = XmlShape {
     root: "ErrorResponse",
     namespace: "Voice.Api.Billing",
     item_names: ERROR_ITEMS,
+    csv_header: "",
 };
 
 /// The shape of ServiceStack's `ErrorResponse`.

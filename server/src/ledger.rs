@@ -182,12 +182,14 @@ impl Db {
         account_id: &str,
         subtree_path: Option<&str>,
     ) -> Result<Vec<CustomerRow>, sqlx::Error> {
-        let prefix = format!("{}%", subtree_path.unwrap_or("/"));
+        // A prefix test that is not LIKE: ids may contain `_` or `%`, LIKE's wildcards.
+        let prefix = subtree_path.unwrap_or("/");
         let rows = sqlx::query(&self.sql(
             "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers \
-             WHERE account_id = ? AND path LIKE ? ORDER BY path",
+             WHERE account_id = ? AND substr(path, 1, CAST(? AS INTEGER)) = ? ORDER BY path",
         ))
         .bind(account_id)
+        .bind(prefix.chars().count() as i64)
         .bind(prefix)
         .fetch_all(&self.pool)
         .await?;

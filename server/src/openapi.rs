@@ -367,7 +367,11 @@ pub fn document() -> Value {
     })
 }
 
-pub async fn openapi() -> Response {
+pub async fn openapi(method: axum::http::Method) -> Response {
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return crate::format::Negotiated::default()
+            .error(&crate::error::ApiError::MethodNotAllowed);
+    }
     (
         [(header::CONTENT_TYPE, "application/json")],
         document().to_string(),

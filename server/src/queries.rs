@@ -87,7 +87,8 @@ impl Db {
              CAST(SUM(b.recorded_calls) AS BIGINT) AS recorded FROM billing_daily b",
         );
         if subtree_path.is_some() {
-            sql.push_str(" JOIN customers c ON c.id = b.customer_id AND c.path LIKE ?");
+            // A prefix test that is not LIKE: ids may contain `_` or `%`, LIKE's wildcards.
+            sql.push_str(" JOIN customers c ON c.id = b.customer_id AND substr(c.path, 1, CAST(? AS INTEGER)) = ?");
         }
         sql.push_str(" WHERE b.account_id = ? AND b.day BETWEEN ? AND ?");
         if customer_id.is_some() {
@@ -99,7 +100,7 @@ impl Db {
         let sql = self.sql(&sql).into_owned();
         let mut q = sqlx::query(&sql);
         if let Some(p) = subtree_path {
-            q = q.bind(format!("{p}%"));
+            q = q.bind(p.chars().count() as i64).bind(p);
         }
         q = q
             .bind(account_id)

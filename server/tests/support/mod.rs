@@ -68,34 +68,7 @@ pub fn postgres_available() -> bool {
 
 /// A fresh, migrated database.
 pub async fn fresh_db(backend: Backend) -> Db {
-    match backend {
-        Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!(
-                "evo-billing-test-{}-{}",
-                std::process::id(),
-                evo_billing_server::auth::new_token()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            let url = format!("sqlite://{}/test.db", dir.display());
-            let db = Db::connect(&url).await.unwrap();
-            db.migrate().await.unwrap();
-            db
-        }
-        Backend::Postgres => {
-            let admin_url = std::env::var("EVO_BILLING_TEST_POSTGRES").unwrap();
-            let name = format!("evo_test_{}", &evo_billing_server::auth::new_token()[..16]);
-            let admin = Db::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
-                .await
-                .unwrap();
-            admin.pool.close().await;
-            let (base, _) = admin_url.rsplit_once('/').unwrap();
-            let db = Db::connect(&format!("{base}/{name}")).await.unwrap();
-            db.migrate().await.unwrap();
-            db
-        }
-    }
+    fresh_db_with_url(backend).await.0
 }
 
 pub const ADMIN: (&str, &str) = ("admin@test.evo", "admin-password");
@@ -490,4 +463,193 @@ impl Reply {
             })
             .unwrap_or_default()
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Helpers added for the format, validation, billable, report, listener and import suites.
+// ------------------------------------------------------------------------------------------
+
+/// A response, read whole, with all its headers.
+#[derive(Debug)]
+pub struct FullReply {
+    pub reply: Reply,
+    pub headers: axum::http::HeaderMap,
+}
+
+/// The October 2026 GetBilling query of acc-a.
+pub const OCT_A: &str = "accountId=acc-a&startDate=2026-10-01&endDate=2026-10-31";
+
+impl TestApp {
+    /// Sends a request and keeps every response header.
+    pub async fn send_full(&self, req: Request<Body>) -> FullReply {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let headers = resp.headers().clone();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        FullReply {
+            reply: Reply {
+                status,
+                content_type: headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string(),
+                set_cookie: headers
+                    .get("set-cookie")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                body: bytes.to_vec(),
+            },
+            headers,
+        }
+    }
+
+    /// A request with any extra headers (`(name, value)` pairs) and a body.
+    pub async fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.send(b.body(Body::from(body)).unwrap()).await
+    }
+
+    /// GET with an `Accept` header.
+    pub async fn get_accept(&self, uri: &str, token: Option<&str>, accept: &str) -> Reply {
+        self.request("GET", uri, token, &[("accept", accept)], Vec::new())
+            .await
+    }
+
+    /// The October billing of acc-a as `[(customerId, internationalCosts, hasCallRecording)]`.
+    pub async fn october_billing(&self, token: &str) -> Vec<(String, f64, bool)> {
+        let r = self.get(&format!("/billing?{OCT_A}"), Some(token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        billing_rows(&r.json())
+    }
+
+    /// Polls `GET /reports/{id}` every 50 ms until the report is final (Completed or Error),
+    /// for at most `timeout`; returns its ReportInfo JSON.
+    pub async fn wait_for_report(
+        &self,
+        token: &str,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let r = self.get(&format!("/reports/{id}"), Some(token)).await;
+            assert_eq!(r.status, StatusCode::OK, "report {id}: {}", r.text());
+            let info = r.json();
+            let status = info["status"].as_str().unwrap_or("").to_string();
+            if status == "Completed" || status == "Error" {
+                return info;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "report {id} still {status} after {timeout:?}: {info}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// `[(customerId, internationalCosts, hasCallRecording)]` of a BillingInfo JSON.
+pub fn billing_rows(info: &serde_json::Value) -> Vec<(String, f64, bool)> {
+    info["customers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no customers in {info}"))
+        .iter()
+        .map(|c| {
+            (
+                c["customerId"].as_str().unwrap().to_string(),
+                c["internationalCosts"].as_f64().unwrap(),
+                c["hasCallRecording"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The October billing of acc-a in the fixture.
+pub fn fixture_october() -> Vec<(String, f64, bool)> {
+    vec![
+        ("cus-a1".to_string(), 0.3, true),
+        ("cus-a2".to_string(), 0.0, false),
+        ("cus-a3".to_string(), 1.23, false),
+    ]
+}
+
+/// Fails when a response body leaks internals (SQL, driver names, panics, source paths).
+pub fn assert_no_leak(what: &str, r: &Reply) {
+    let text = r.text();
+    for needle in [
+        "sqlx",
+        "SELECT",
+        "panicked",
+        "stack backtrace",
+        "src/",
+        ".rs:",
+        "/work/",
+    ] {
+        assert!(
+            !text.contains(needle),
+            "{what}: the body leaks {needle:?}: {text}"
+        );
+    }
+}
+
+/// A fresh SQLite database URL in its own temporary directory (for tests that reopen a file).
+pub fn temp_sqlite_url() -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "evo-billing-test-{}-{}",
+        std::process::id(),
+        evo_billing_server::auth::new_token()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/test.db", dir.display());
+    (dir, url)
+}
+
+/// A fresh, migrated database like [`fresh_db`], with the URL it can be reopened at.
+pub async fn fresh_db_with_url(backend: Backend) -> (Db, String) {
+    let url = match backend {
+        Backend::Sqlite => temp_sqlite_url().1,
+        Backend::Postgres => {
+            let admin_url = std::env::var("EVO_BILLING_TEST_POSTGRES").unwrap();
+            let name = format!("evo_test_{}", &evo_billing_server::auth::new_token()[..16]);
+            let admin = Db::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .unwrap();
+            admin.pool.close().await;
+            let (base, _) = admin_url.rsplit_once('/').unwrap();
+            format!("{base}/{name}")
+        }
+    };
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    (db, url)
+}
+
+/// How many billables the database holds for a call (whatever the customer).
+pub async fn billable_rows(db: &Db, account_id: &str, call_sid: &str) -> i64 {
+    use sqlx::Row;
+    let row = sqlx::query(&db.sql(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM billables WHERE account_id = ? AND call_sid = ?",
+    ))
+    .bind(account_id)
+    .bind(call_sid)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    row.try_get::<i64, _>("n").unwrap()
 }
