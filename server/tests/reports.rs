@@ -814,7 +814,49 @@ async fn failed_reports_say_why(backend: Backend) {
     );
 }
 
+/// Several server processes share one queue: each report is claimed by exactly one of them
+/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes the claims).
+async fn workers_share_the_queue(backend: Backend) {
+    let (db, url) = fresh_db_with_url(backend).await;
+    load_fixture(&db).await;
+    let mut opts = options();
+    opts.no_worker = true;
+    let app = TestApp::on(db.clone(), opts).await;
+    let token = app.sign_in(MANAGER_A).await;
+    let mut queued = Vec::new();
+    for _ in 0..24 {
+        queued.push(
+            queue(
+                &app,
+                &token,
+                json!({"accountId": "acc-a", "startDate": "2026-10-01", "endDate": "2026-10-31"}),
+            )
+            .await,
+        );
+    }
+    // Four "processes": each its own pool on the same database, claiming concurrently.
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let pool = evo_billing_server::db::Db::connect(&url).await.unwrap();
+        workers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = pool.claim_report(&format!("worker-{w}")).await.unwrap() {
+                mine.push(job.id);
+            }
+            mine
+        }));
+    }
+    let mut claimed = Vec::new();
+    for w in workers {
+        claimed.extend(w.await.unwrap());
+    }
+    claimed.sort();
+    queued.sort();
+    assert_eq!(claimed, queued, "every report claimed exactly once");
+}
+
 on_both_backends!(
+    workers_share_the_queue,
     failed_reports_say_why,
     lifecycle_with_webhook_and_email,
     email_without_smtp_goes_to_the_outbox,
