@@ -486,7 +486,7 @@ for (const n of SIZES) {
     // and the call, without parsing.
     const junk = new Uint8Array(bytes.length); junk[0] = 0x5d; // "]"
     const copyIn = m3(() => { try { summarizeUsageJson(junk, undefined); } catch { /* expected */ } });
-    notes.push(`N = ${fmtInt(n)} breakdown (${k === 1 ? "single runs" : `medians of ${k}`}, same process): JS \`TextDecoder.decode\` ${fmtMs(dec)} ms + \`JSON.parse\` ${fmtMs(parse)} ms + Map reduce (monthly) ${fmtMs(reduce)} ms; WASM copy of the bytes into linear memory ${fmtMs(copyIn)} ms of its ${fmtMs(med["WASM monthly"])} ms (the rest is serde_json into a Vec of rows, the roll-up and the conversion of the small result).`);
+    notes.push(`N = ${fmtInt(n)} breakdown (${k === 1 ? "single runs" : `medians of ${k}`}, same process): JS \`TextDecoder.decode\` ${fmtMs(dec)} ms + \`JSON.parse\` ${fmtMs(parse)} ms + Map reduce (monthly) ${fmtMs(reduce)} ms; WASM copy of the bytes into linear memory ${fmtMs(copyIn)} ms of its ${fmtMs(med["WASM monthly"])} ms (the rest is the byte scanner, the roll-up and the conversion of the small result).`);
     log(notes.at(-1));
   }
   gc();
