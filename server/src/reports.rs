@@ -204,6 +204,17 @@ impl Db {
     /// Claims the oldest queued report (or one whose lease expired) for `server`.
     pub async fn claim_report(&self, server: &str) -> Result<Option<ReportRecord>, sqlx::Error> {
         let now = now_unix();
+        // Look before taking the write lock: an idle worker polling an empty queue must not queue
+        // up behind (or hold up) the billable writer on SQLite's single write lock.
+        let waiting = sqlx::query(&self.sql(
+            "SELECT id FROM reports WHERE status = 'Queued' OR (status = 'Running' AND locked_until < ?) LIMIT 1",
+        ))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
         let pick = match self.backend {
             Backend::Sqlite => "SELECT id FROM reports WHERE status = 'Queued' OR (status = 'Running' AND locked_until < ?) ORDER BY created_at, id LIMIT 1",
             Backend::Postgres => "SELECT id FROM reports WHERE status = 'Queued' OR (status = 'Running' AND locked_until < ?) ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
