@@ -244,6 +244,7 @@ pub async fn load_demo(db: &Db, calls: usize) -> Result<demo::DemoSummary, Strin
             .await
             .map_err(|e| e.to_string())?;
     }
+    db.analyze().await.map_err(|e| e.to_string())?;
     eprintln!(
         "Demo data loaded in {:.1} s: {} accounts, {} customers, {} calls, {} billables, {} SMS, {} number rentals",
         started.elapsed().as_secs_f64(),
@@ -270,6 +271,13 @@ pub async fn seed_demo(database: &str, calls: usize) -> Result<(), String> {
 pub async fn migrate(database: &str) -> Result<(), String> {
     open(database).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+pub async fn analyze(database: &str) -> Result<(), String> {
+    let db = open(database).await?;
+    db.analyze().await.map_err(|e| e.to_string())?;
+    println!("statistics refreshed");
     Ok(())
 }
 
@@ -461,6 +469,9 @@ pub async fn import_file(
         }
     }
     bar.finish_and_clear();
+    if report.loaded > 0 {
+        db.analyze().await.map_err(|e| e.to_string())?;
+    }
     Ok(report)
 }
 

@@ -27,6 +27,47 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Accounts and customers recently read (see [`Lookups`]).
+    pub lookups: std::sync::Arc<Lookups>,
+}
+
+/// A short-lived cache of accounts and customers, which every billable and query looks up and
+/// which nearly never change. Only rows that exist are cached, so a new customer is visible at
+/// once; a rename shows within [`LOOKUP_TTL`].
+#[derive(Default, Debug)]
+pub struct Lookups {
+    pub accounts: std::sync::Mutex<
+        std::collections::HashMap<String, (crate::model::Account, std::time::Instant)>,
+    >,
+    pub customers: std::sync::Mutex<
+        std::collections::HashMap<String, (crate::ledger::CustomerRow, std::time::Instant)>,
+    >,
+}
+
+pub const LOOKUP_TTL: Duration = Duration::from_secs(30);
+
+impl Lookups {
+    pub fn get<T: Clone>(
+        map: &std::sync::Mutex<std::collections::HashMap<String, (T, std::time::Instant)>>,
+        key: &str,
+    ) -> Option<T> {
+        let m = map.lock().ok()?;
+        let (v, at) = m.get(key)?;
+        (at.elapsed() < LOOKUP_TTL).then(|| v.clone())
+    }
+
+    pub fn put<T>(
+        map: &std::sync::Mutex<std::collections::HashMap<String, (T, std::time::Instant)>>,
+        key: &str,
+        value: T,
+    ) {
+        if let Ok(mut m) = map.lock() {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.insert(key.to_string(), (value, std::time::Instant::now()));
+        }
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -120,7 +161,11 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            lookups: Default::default(),
+        })
     }
 
     /// Applies the migrations of this backend.
@@ -141,6 +186,27 @@ impl Db {
             Backend::Sqlite => Cow::Borrowed(sql),
             Backend::Postgres => Cow::Owned(numbered_placeholders(sql)),
         }
+    }
+
+    /// Refreshes the planner's statistics after a bulk load (a planner that believes the roll-up
+    /// tables are empty picks slow plans). On PostgreSQL the small roll-up tables are also
+    /// vacuumed, so GetBilling can use index-only scans.
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query("ANALYZE").execute(&self.pool).await?;
+            }
+            Backend::Postgres => {
+                sqlx::query("VACUUM ANALYZE billing_daily, usage_daily")
+                    .execute(&self.pool)
+                    .await?;
+                sqlx::query("ANALYZE").execute(&self.pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Is there no account yet (a fresh database that wants the demo data)?

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sqlx::{Any, Row, Transaction};
 
-use crate::db::{day_of_time, now_unix, values_list, Backend, Db};
+use crate::db::{day_of_time, now_unix, values_list, Backend, Db, Lookups};
 use crate::model::{
     billed_minutes, Account, CallRecord, CallSession, Customer, Direction, NumberRental, SmsRecord,
 };
@@ -88,6 +88,17 @@ impl Db {
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<Account>, sqlx::Error> {
+        if let Some(a) = Lookups::get(&self.lookups.accounts, id) {
+            return Ok(Some(a));
+        }
+        let found = self.account_uncached(id).await?;
+        if let Some(a) = &found {
+            Lookups::put(&self.lookups.accounts, id, a.clone());
+        }
+        Ok(found)
+    }
+
+    async fn account_uncached(&self, id: &str) -> Result<Option<Account>, sqlx::Error> {
         let row = sqlx::query(&self.sql(
             "SELECT id, name, account_sid, home_country, currency FROM accounts WHERE id = ?",
         ))
@@ -167,6 +178,17 @@ impl Db {
     }
 
     pub async fn customer(&self, id: &str) -> Result<Option<CustomerRow>, sqlx::Error> {
+        if let Some(c) = Lookups::get(&self.lookups.customers, id) {
+            return Ok(Some(c));
+        }
+        let found = self.customer_uncached(id).await?;
+        if let Some(c) = &found {
+            Lookups::put(&self.lookups.customers, id, c.clone());
+        }
+        Ok(found)
+    }
+
+    async fn customer_uncached(&self, id: &str) -> Result<Option<CustomerRow>, sqlx::Error> {
         let row = sqlx::query(&self.sql(
             "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers WHERE id = ?",
         ))
@@ -536,48 +558,80 @@ impl Db {
         let now = now_unix();
         let mut tx = self.pool.begin().await?;
         let accounts: BTreeSet<&str> = items.iter().map(|b| b.account_id.as_str()).collect();
-        for a in accounts {
+        for a in &accounts {
             self.lock_account(&mut tx, a).await?;
         }
-        let mut out = Vec::with_capacity(items.len());
-        for b in items {
-            let inserted = sqlx::query(&self.sql(
-                "INSERT INTO billables (account_id, call_sid, customer_id, session_id, created_at) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, call_sid) DO NOTHING",
-            ))
-            .bind(&b.account_id)
-            .bind(&b.call_sid)
-            .bind(&b.customer_id)
-            .bind(&b.session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if inserted {
-                sqlx::query(&self.sql(
+        // One multi-row insert per chunk; RETURNING names the rows that were new (a conflict
+        // returns nothing). The same call twice in one group: the first is new, the second not.
+        let mut new_keys: std::collections::HashSet<(String, String)> = Default::default();
+        let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
+        let unique: Vec<&ResolvedBillable> = items
+            .iter()
+            .filter(|b| seen.insert((b.account_id.as_str(), b.call_sid.as_str())))
+            .collect();
+        for chunk in unique.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO billables (account_id, call_sid, customer_id, session_id, created_at) VALUES {} \
+                 ON CONFLICT (account_id, call_sid) DO NOTHING RETURNING account_id, call_sid",
+                values_list(chunk.len(), 5)
+            );
+            let sql = self.sql(&sql).into_owned();
+            let mut q = sqlx::query(&sql);
+            for b in chunk {
+                q = q
+                    .bind(b.account_id.clone())
+                    .bind(b.call_sid.clone())
+                    .bind(b.customer_id.clone())
+                    .bind(b.session_id.clone())
+                    .bind(now);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                new_keys.insert((row.try_get("account_id")?, row.try_get("call_sid")?));
+            }
+        }
+        // New billables whose call is already in the ledger are added to billing_daily: one
+        // statement per account and chunk.
+        for account in accounts {
+            let sids: Vec<&str> = new_keys
+                .iter()
+                .filter(|(a, _)| a == account)
+                .map(|(_, s)| s.as_str())
+                .collect();
+            for chunk in sids.chunks(CHUNK) {
+                let sql = format!(
                     "INSERT INTO billing_daily (account_id, customer_id, day, billed_calls, international_calls, international_micros, recorded_calls) \
-                     SELECT ?, ?, c.day, 1, c.international, \
-                            CASE WHEN c.international = 1 THEN c.price_micros ELSE 0 END, \
-                            CASE WHEN c.recording_secs > 0 THEN 1 ELSE 0 END \
-                     FROM calls c WHERE c.account_id = ? AND c.sid = ? \
+                     SELECT b.account_id, b.customer_id, c.day, COUNT(*), \
+                            CAST(SUM(c.international) AS BIGINT), \
+                            CAST(SUM(CASE WHEN c.international = 1 THEN c.price_micros ELSE 0 END) AS BIGINT), \
+                            CAST(SUM(CASE WHEN c.recording_secs > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+                     FROM billables b JOIN calls c ON c.account_id = b.account_id AND c.sid = b.call_sid \
+                     WHERE b.account_id = ? AND b.call_sid IN ({}) \
+                     GROUP BY b.account_id, b.customer_id, c.day \
                      ON CONFLICT (account_id, customer_id, day) DO UPDATE SET \
                         billed_calls = billing_daily.billed_calls + excluded.billed_calls, \
                         international_calls = billing_daily.international_calls + excluded.international_calls, \
                         international_micros = billing_daily.international_micros + excluded.international_micros, \
                         recorded_calls = billing_daily.recorded_calls + excluded.recorded_calls",
-                ))
-                .bind(&b.account_id)
-                .bind(&b.customer_id)
-                .bind(&b.account_id)
-                .bind(&b.call_sid)
-                .execute(&mut *tx)
-                .await?;
+                    vec!["?"; chunk.len()].join(", ")
+                );
+                let sql = self.sql(&sql).into_owned();
+                let mut q = sqlx::query(&sql).bind(account);
+                for sid in chunk {
+                    q = q.bind(*sid);
+                }
+                q.execute(&mut *tx).await?;
             }
-            out.push(inserted);
         }
         tx.commit().await?;
-        Ok(out)
+        // Per item: new if it was inserted and it is the first occurrence in this group.
+        let mut first: std::collections::HashSet<(&str, &str)> = Default::default();
+        Ok(items
+            .iter()
+            .map(|b| {
+                let key = (b.account_id.as_str(), b.call_sid.as_str());
+                first.insert(key) && new_keys.contains(&(b.account_id.clone(), b.call_sid.clone()))
+            })
+            .collect())
     }
 
     /// Is there a billable for this call (tests, diagnostics)?

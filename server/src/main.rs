@@ -76,6 +76,8 @@ enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Refresh the query planner's statistics (done after seed-demo and import-calls).
+    Analyze,
 }
 
 #[tokio::main]
@@ -130,6 +132,7 @@ async fn main() -> ExitCode {
             cli::create_api_key(&args.database, &email, &name).await
         }
         Command::Migrate => cli::migrate(&args.database).await,
+        Command::Analyze => cli::analyze(&args.database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

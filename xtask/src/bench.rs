@@ -88,6 +88,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let md = crate::bench_server::run_server_bench(
             value("--calls", 10_000_000),
             value("--secs", 10) as u32,
+            args.iter().any(|a| a == "--reuse"),
         )?;
         println!("{md}");
         write_section("server", &md)?;

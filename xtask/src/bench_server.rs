@@ -199,6 +199,19 @@ end
     }
 }
 
+/// Does the database already hold the data of a previous run (for `--reuse`)?
+fn data_present(_bin: &std::path::Path, database: &str) -> bool {
+    if let Some(path) = database.strip_prefix("sqlite://") {
+        return std::fs::metadata(path).is_ok_and(|m| m.len() > 100 * 1024 * 1024);
+    }
+    Command::new("psql")
+        .args([database, "-Atc", "SELECT count(*) FROM calls"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0)
+}
+
 /// Loads `calls` demo calls into `database` (timed).
 fn load(bin: &std::path::Path, database: &str, calls: u64) -> Result<f64, String> {
     let started = Instant::now();
@@ -231,9 +244,16 @@ fn measure_backend(
     database: &str,
     calls: u64,
     secs: u32,
+    reuse: bool,
 ) -> Result<BackendResult, String> {
-    eprintln!("bench: loading {calls} calls into {backend}…");
-    let load_secs = load(bin, database, calls)?;
+    let load_secs = if reuse && data_present(bin, database) {
+        eprintln!("bench: reusing the {backend} database of the previous run");
+        run(Command::new(bin).args(["--database", database, "analyze"]))?;
+        f64::NAN
+    } else {
+        eprintln!("bench: loading {calls} calls into {backend}…");
+        load(bin, database, calls)?
+    };
     let (_server, base) = start_server(bin, database)?;
     let token = sign_in(&base)?;
     let dir = util::root().join("target/bench");
@@ -288,18 +308,34 @@ fn measure_backend(
 }
 
 /// Runs the server benchmark; returns the Markdown section.
-pub fn run_server_bench(calls: u64, secs: u32) -> Result<String, String> {
+pub fn run_server_bench(calls: u64, secs: u32, reuse: bool) -> Result<String, String> {
     ensure_wrk()?;
     run(cmd("cargo").args(["build", "--release", "-p", "evo-billing-server"]))?;
     let bin = util::root().join("target/release/evo-billing-server");
     let mut results = Vec::new();
     let sqlite_dir = util::root().join("target/bench/sqlite");
-    let _ = std::fs::remove_dir_all(&sqlite_dir);
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&sqlite_dir);
+    }
     std::fs::create_dir_all(&sqlite_dir).map_err(|e| e.to_string())?;
     let sqlite_url = format!("sqlite://{}/bench.db", sqlite_dir.display());
-    results.push(measure_backend(&bin, "SQLite", &sqlite_url, calls, secs)?);
-    match crate::postgres::PgServer::start_durable("bench") {
-        Ok(pg) => results.push(measure_backend(&bin, "PostgreSQL", &pg.url, calls, secs)?),
+    results.push(measure_backend(
+        &bin,
+        "SQLite",
+        &sqlite_url,
+        calls,
+        secs,
+        reuse,
+    )?);
+    match crate::postgres::PgServer::start_durable("bench", reuse) {
+        Ok(pg) => results.push(measure_backend(
+            &bin,
+            "PostgreSQL",
+            &pg.url,
+            calls,
+            secs,
+            reuse,
+        )?),
         Err(e) => eprintln!("\n!!!!!!!! PostgreSQL UNAVAILABLE for the benchmark: {e} !!!!!!!!\n"),
     }
     let mut md = format!(
@@ -331,10 +367,17 @@ pub fn run_server_bench(calls: u64, secs: u32) -> Result<String, String> {
     }
     md.push('\n');
     for r in &results {
-        md.push_str(&format!(
-            "- {}: demo data ({} calls) loaded in {:.0} s.\n",
-            r.backend, calls, r.load_secs
-        ));
+        if r.load_secs.is_nan() {
+            md.push_str(&format!(
+                "- {}: measured on the database loaded by the previous run (`--reuse`), statistics refreshed.\n",
+                r.backend
+            ));
+        } else {
+            md.push_str(&format!(
+                "- {}: demo data ({} calls) loaded in {:.0} s.\n",
+                r.backend, calls, r.load_secs
+            ));
+        }
         let find = |prefix: &str| r.measures.iter().find(|m| m.name.starts_with(prefix));
         if let Some(m) = find("GetBilling, 31") {
             md.push_str(&format!(

@@ -52,7 +52,8 @@ const HELP: &str = "usage: cargo xtask <command>
   test    run every test (native, wasm32 in Node and Chromium, node tests of pkg/)
   serve   run the product
   bench   run the benchmarks and write docs/BENCHMARKS.md
-          (bench package | bench server [--calls N] [--secs S]; default: both, 10M calls)";
+          (bench package | bench server [--calls N] [--secs S] [--reuse]; default: both,
+          10M calls; --reuse measures the databases the previous run loaded)";
 
 /// Runs the product: the server (release build) on the embedded SQLite database, loading the
 /// demo data on first start, serving the API (and the dashboard once it is built). Extra arguments

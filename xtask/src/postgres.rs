@@ -64,18 +64,22 @@ fn pg_command(bin: &Path, tool: &str) -> Command {
 impl PgServer {
     /// Starts a fresh cluster for tests (fsync off: throwaway data).
     pub fn start(purpose: &str) -> Result<PgServer, String> {
-        PgServer::start_with(purpose, false)
+        PgServer::start_with(purpose, false, false)
     }
 
-    /// Starts a fresh cluster with PostgreSQL's durable defaults (for benchmarks).
-    pub fn start_durable(purpose: &str) -> Result<PgServer, String> {
-        PgServer::start_with(purpose, true)
+    /// Starts a cluster with PostgreSQL's durable defaults (for benchmarks); with `reuse`, the
+    /// cluster left by the previous run, data included, if there is one.
+    pub fn start_durable(purpose: &str, reuse: bool) -> Result<PgServer, String> {
+        PgServer::start_with(purpose, true, reuse)
     }
 
-    fn start_with(purpose: &str, durable: bool) -> Result<PgServer, String> {
+    fn start_with(purpose: &str, durable: bool, reuse: bool) -> Result<PgServer, String> {
         let bin = ensure_installed()?;
         let root = util::root().join("target").join(format!("pg-{purpose}"));
-        let _ = std::fs::remove_dir_all(&root);
+        let reusing = reuse && root.join("data").join("PG_VERSION").exists();
+        if !reusing {
+            let _ = std::fs::remove_dir_all(&root);
+        }
         std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
         if is_root() {
             run(Command::new("chown").args(["-R", "postgres"]).arg(&root))?;
@@ -87,21 +91,26 @@ impl PgServer {
             }
         }
         let data = root.join("data");
-        let status = pg_command(&bin, "initdb")
-            .args([
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "-D",
-            ])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|e| format!("initdb: {e}"))?;
+        let _ = std::fs::remove_file(data.join("postmaster.pid"));
+        let status = if reusing {
+            std::process::ExitStatus::default()
+        } else {
+            pg_command(&bin, "initdb")
+                .args([
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "-D",
+                ])
+                .arg(&data)
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| format!("initdb: {e}"))?
+        };
         if !status.success() {
             return Err(format!("initdb failed ({status})"));
         }
