@@ -56,6 +56,27 @@ impl Lookups {
         (at.elapsed() < LOOKUP_TTL).then(|| v.clone())
     }
 
+    /// The cached row, or `fetch`'s answer (cached when it found something).
+    pub async fn get_or_fetch<T, F, Fut>(
+        map: &std::sync::Mutex<std::collections::HashMap<String, (T, std::time::Instant)>>,
+        key: &str,
+        fetch: F,
+    ) -> Result<Option<T>, sqlx::Error>
+    where
+        T: Clone,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, sqlx::Error>>,
+    {
+        if let Some(v) = Lookups::get(map, key) {
+            return Ok(Some(v));
+        }
+        let found = fetch().await?;
+        if let Some(v) = &found {
+            Lookups::put(map, key, v.clone());
+        }
+        Ok(found)
+    }
+
     pub fn put<T>(
         map: &std::sync::Mutex<std::collections::HashMap<String, (T, std::time::Instant)>>,
         key: &str,

@@ -88,14 +88,7 @@ impl Db {
     }
 
     pub async fn account(&self, id: &str) -> Result<Option<Account>, sqlx::Error> {
-        if let Some(a) = Lookups::get(&self.lookups.accounts, id) {
-            return Ok(Some(a));
-        }
-        let found = self.account_uncached(id).await?;
-        if let Some(a) = &found {
-            Lookups::put(&self.lookups.accounts, id, a.clone());
-        }
-        Ok(found)
+        Lookups::get_or_fetch(&self.lookups.accounts, id, || self.account_uncached(id)).await
     }
 
     async fn account_uncached(&self, id: &str) -> Result<Option<Account>, sqlx::Error> {
@@ -178,14 +171,7 @@ impl Db {
     }
 
     pub async fn customer(&self, id: &str) -> Result<Option<CustomerRow>, sqlx::Error> {
-        if let Some(c) = Lookups::get(&self.lookups.customers, id) {
-            return Ok(Some(c));
-        }
-        let found = self.customer_uncached(id).await?;
-        if let Some(c) = &found {
-            Lookups::put(&self.lookups.customers, id, c.clone());
-        }
-        Ok(found)
+        Lookups::get_or_fetch(&self.lookups.customers, id, || self.customer_uncached(id)).await
     }
 
     async fn customer_uncached(&self, id: &str) -> Result<Option<CustomerRow>, sqlx::Error> {

@@ -208,7 +208,12 @@ fn data_present(_bin: &std::path::Path, database: &str) -> bool {
         .args([database, "-Atc", "SELECT count(*) FROM calls"])
         .output()
         .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .is_some_and(|n| n > 0)
 }
 
