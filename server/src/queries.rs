@@ -110,7 +110,8 @@ impl Db {
             q = q.bind(c);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
+        let mut out = rows
+            .iter()
             .map(|r| {
                 Ok(CustomerBilling {
                     customer_id: r.try_get("customer_id")?,
@@ -120,7 +121,10 @@ impl Db {
                     recorded_calls: int(r, "recorded")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        // Byte order on every backend (PostgreSQL's ORDER BY follows the database's collation).
+        out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        Ok(out)
     }
 
     /// Daily usage rows of an account over `range`: (day, category, count, usage, price).
