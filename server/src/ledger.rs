@@ -32,6 +32,11 @@ pub struct ResolvedBillable {
     pub session_id: Option<String>,
 }
 
+/// The columns [`account_of`] and [`customer_of`] read.
+const ACCOUNT_SELECT: &str = "SELECT id, name, account_sid, home_country, currency FROM accounts";
+const CUSTOMER_SELECT: &str =
+    "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers";
+
 /// One bound value of a bulk insert.
 enum Cell {
     Text(String),
@@ -92,31 +97,31 @@ impl Db {
     }
 
     async fn account_uncached(&self, id: &str) -> Result<Option<Account>, sqlx::Error> {
-        let row = sqlx::query(&self.sql(
-            "SELECT id, name, account_sid, home_country, currency FROM accounts WHERE id = ?",
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| account_of(&r)).transpose()
+        self.account_where("id", id).await
     }
 
     pub async fn account_by_sid(&self, sid: &str) -> Result<Option<Account>, sqlx::Error> {
-        let row = sqlx::query(&self.sql(
-            "SELECT id, name, account_sid, home_country, currency FROM accounts WHERE account_sid = ?",
-        ))
-        .bind(sid)
-        .fetch_optional(&self.pool)
-        .await?;
+        self.account_where("account_sid", sid).await
+    }
+
+    /// The account whose `column` (a unique key: `id` or `account_sid`) is `value`.
+    async fn account_where(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<Account>, sqlx::Error> {
+        let sql = format!("{ACCOUNT_SELECT} WHERE {column} = ?");
+        let row = sqlx::query(&self.sql(&sql))
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| account_of(&r)).transpose()
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, name, account_sid, home_country, currency FROM accounts ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&format!("{ACCOUNT_SELECT} ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(account_of).collect()
     }
 
@@ -175,12 +180,10 @@ impl Db {
     }
 
     async fn customer_uncached(&self, id: &str) -> Result<Option<CustomerRow>, sqlx::Error> {
-        let row = sqlx::query(&self.sql(
-            "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers WHERE id = ?",
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&self.sql(&format!("{CUSTOMER_SELECT} WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| customer_of(&r)).transpose()
     }
 
@@ -192,10 +195,9 @@ impl Db {
     ) -> Result<Vec<CustomerRow>, sqlx::Error> {
         // A prefix test that is not LIKE: ids may contain `_` or `%`, LIKE's wildcards.
         let prefix = subtree_path.unwrap_or("/");
-        let rows = sqlx::query(&self.sql(
-            "SELECT id, account_id, parent_id, name, path, breadcrumb FROM customers \
-             WHERE account_id = ? AND substr(path, 1, CAST(? AS INTEGER)) = ? ORDER BY path",
-        ))
+        let rows = sqlx::query(&self.sql(&format!(
+            "{CUSTOMER_SELECT} WHERE account_id = ? AND substr(path, 1, CAST(? AS INTEGER)) = ? ORDER BY path"
+        )))
         .bind(account_id)
         .bind(prefix.chars().count() as i64)
         .bind(prefix)
