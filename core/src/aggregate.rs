@@ -25,8 +25,7 @@ use crate::date_range::{parse_api_date, Granularity};
 use crate::dto::{BillingCustomerInfo, BillingInfo, UsageRecordInfo};
 use crate::money::Micros;
 
-/// The usage category that contains every other one.
-pub const TOTAL_PRICE: &str = "totalprice";
+pub use crate::usage::TOTAL_PRICE;
 
 /// Headline numbers of a [`BillingInfo`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,12 +88,21 @@ pub fn top_customers(info: &BillingInfo, n: usize) -> Vec<BillingCustomerInfo> {
 }
 
 /// Is `child` contained in `parent` (`calls-inbound` in `calls`, everything in `totalprice`)?
+/// The categories of [`crate::usage`] nest as that model says; other names (a Twilio server has
+/// many more) follow Twilio's naming, where `a-b` is part of `a`.
 pub fn is_subcategory(child: &str, parent: &str) -> bool {
-    child != parent
-        && (parent == TOTAL_PRICE
-            || (child.len() > parent.len()
-                && child.starts_with(parent)
-                && child.as_bytes().get(parent.len()) == Some(&b'-')))
+    if child == parent {
+        return false;
+    }
+    if parent == TOTAL_PRICE {
+        return true;
+    }
+    if let Some(c) = crate::usage::category(child) {
+        return c.parent == Some(parent);
+    }
+    child.len() > parent.len()
+        && child.starts_with(parent)
+        && child.as_bytes().get(parent.len()) == Some(&b'-')
 }
 
 /// The categories among `present` that no other present category contains: the ones whose sums

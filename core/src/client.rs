@@ -30,9 +30,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::dto::{
-    default_status_text, Authenticate, BillingReport, ErrorResponse, GetBilling, ListUsageRecords,
-    NewBillable, ResponseStatus,
+    default_status_text, Authenticate, BillingReport, CreateAccount, CreateCustomer, ErrorResponse,
+    GetBilling, GetBillingSeries, ListAccounts, ListCustomers, ListUsageRecords, NewBillable,
+    ResponseStatus, UpdateAccount, UpdateCustomer,
 };
+use crate::routes::{self, Route};
 use crate::validation::{Validate, ValidationErrors};
 
 /// Default request timeout.
@@ -388,10 +390,57 @@ impl BillingClient {
         serde_json::to_string(value).map_err(|e| ApiError::argument(e.to_string()))
     }
 
+    /// A route's custom path with its `{param}` segments filled in (percent-encoded). A missing
+    /// or blank parameter is a field error, as validation would report it.
+    fn path(route: &Route, params: &[(&str, &str)]) -> Result<String, ApiError> {
+        let pattern = route.path.unwrap_or("");
+        let mut out = String::with_capacity(pattern.len() + 16);
+        for (i, seg) in pattern.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => {
+                    let value = params
+                        .iter()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, v)| v.trim())
+                        .filter(|v| !v.is_empty())
+                        .ok_or_else(|| missing_param(name))?;
+                    out.push_str(&encode_component(value));
+                }
+                None => out.push_str(seg),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A validated GET to a route without path parameters: the DTO goes in the query string.
+    /// (Separate from [`Self::send_json`] so each DTO links only the serializer it needs: the
+    /// WebAssembly build pays for every one.)
+    fn send_query<T: Serialize + Validate>(
+        &self,
+        route: &Route,
+        req: &T,
+    ) -> Result<HttpRequest, ApiError> {
+        req.validate().map_err(|e| ApiError::validation(&e))?;
+        let path = Self::path(route, &[])?;
+        Ok(self.request("GET", &path, &query_pairs(req), None))
+    }
+
+    /// A validated POST of the DTO as a JSON body to `path` (the route's, parameters filled in).
+    fn send_json<T: Serialize + Validate>(
+        &self,
+        path: &str,
+        req: &T,
+    ) -> Result<HttpRequest, ApiError> {
+        req.validate().map_err(|e| ApiError::validation(&e))?;
+        Ok(self.request("POST", path, &[], Some(Self::json_body(req)?)))
+    }
+
     /// `POST /billables`, validated first.
     pub fn new_billable_request(&self, req: &NewBillable) -> Result<HttpRequest, ApiError> {
-        req.validate().map_err(|e| ApiError::validation(&e))?;
-        Ok(self.request("POST", "/billables", &[], Some(Self::json_body(req)?)))
+        self.send_json(&Self::path(&routes::NEW_BILLABLE, &[])?, req)
     }
 
     /// ServiceStack's auto-batched `POST /api/NewBillable[]`: every item is validated first; the
@@ -407,24 +456,26 @@ impl BillingClient {
                 return Err(err);
             }
         }
-        Ok(self.request(
-            "POST",
-            "/api/NewBillable[]",
-            &[],
-            Some(Self::json_body(reqs)?),
-        ))
+        let path = routes::NEW_BILLABLE_BATCH.api_path().unwrap_or_default();
+        Ok(self.request("POST", &path, &[], Some(Self::json_body(reqs)?)))
     }
 
     /// `GET /billing?...`, validated first.
     pub fn get_billing_request(&self, req: &GetBilling) -> Result<HttpRequest, ApiError> {
-        req.validate().map_err(|e| ApiError::validation(&e))?;
-        Ok(self.request("GET", "/billing", &query_pairs(req), None))
+        self.send_query(&routes::GET_BILLING, req)
+    }
+
+    /// `GET /billing/series?...`, validated first.
+    pub fn get_billing_series_request(
+        &self,
+        req: &GetBillingSeries,
+    ) -> Result<HttpRequest, ApiError> {
+        self.send_query(&routes::GET_BILLING_SERIES, req)
     }
 
     /// `POST /reports/billing`, validated first.
     pub fn billing_report_request(&self, req: &BillingReport) -> Result<HttpRequest, ApiError> {
-        req.validate().map_err(|e| ApiError::validation(&e))?;
-        Ok(self.request("POST", "/reports/billing", &[], Some(Self::json_body(req)?)))
+        self.send_json(&Self::path(&routes::BILLING_REPORT, &[])?, req)
     }
 
     /// `GET /billing/usage?...`, validated first.
@@ -432,50 +483,78 @@ impl BillingClient {
         &self,
         req: &ListUsageRecords,
     ) -> Result<HttpRequest, ApiError> {
+        self.send_query(&routes::LIST_USAGE_RECORDS, req)
+    }
+
+    /// `GET /accounts`.
+    pub fn list_accounts_request(&self) -> Result<HttpRequest, ApiError> {
+        self.send_query(&routes::LIST_ACCOUNTS, &ListAccounts {})
+    }
+
+    /// `POST /accounts`, validated first.
+    pub fn create_account_request(&self, req: &CreateAccount) -> Result<HttpRequest, ApiError> {
+        self.send_json(&Self::path(&routes::CREATE_ACCOUNT, &[])?, req)
+    }
+
+    /// `POST /accounts/{accountId}`, validated first.
+    pub fn update_account_request(&self, req: &UpdateAccount) -> Result<HttpRequest, ApiError> {
         req.validate().map_err(|e| ApiError::validation(&e))?;
-        Ok(self.request("GET", "/billing/usage", &query_pairs(req), None))
+        let id = req.account_id.as_deref().unwrap_or("");
+        self.send_json(
+            &Self::path(&routes::UPDATE_ACCOUNT, &[("accountId", id)])?,
+            req,
+        )
+    }
+
+    /// `GET /customers?...`, validated first.
+    pub fn list_customers_request(&self, req: &ListCustomers) -> Result<HttpRequest, ApiError> {
+        self.send_query(&routes::LIST_CUSTOMERS, req)
+    }
+
+    /// `POST /customers`, validated first.
+    pub fn create_customer_request(&self, req: &CreateCustomer) -> Result<HttpRequest, ApiError> {
+        self.send_json(&Self::path(&routes::CREATE_CUSTOMER, &[])?, req)
+    }
+
+    /// `POST /customers/{customerId}`, validated first.
+    pub fn update_customer_request(&self, req: &UpdateCustomer) -> Result<HttpRequest, ApiError> {
+        req.validate().map_err(|e| ApiError::validation(&e))?;
+        let id = req.customer_id.as_deref().unwrap_or("");
+        self.send_json(
+            &Self::path(&routes::UPDATE_CUSTOMER, &[("customerId", id)])?,
+            req,
+        )
     }
 
     /// `POST /auth/credentials`.
     pub fn authenticate_request(&self, req: &Authenticate) -> Result<HttpRequest, ApiError> {
-        req.validate().map_err(|e| ApiError::validation(&e))?;
         let mut body = req.clone();
         body.provider = Some("credentials".into());
-        Ok(self.request(
-            "POST",
-            "/auth/credentials",
-            &[],
-            Some(Self::json_body(&body)?),
-        ))
+        self.send_json(&Self::path(&routes::AUTHENTICATE, &[])?, &body)
     }
 
     /// `GET /auth/status`.
     pub fn auth_status_request(&self) -> HttpRequest {
-        self.request("GET", "/auth/status", &[], None)
+        self.request("GET", routes::AUTH_STATUS.path.unwrap_or(""), &[], None)
     }
 
     /// `POST /auth/logout`.
     pub fn logout_request(&self) -> HttpRequest {
-        self.request("POST", "/auth/logout", &[], Some("{}".into()))
+        self.request(
+            "POST",
+            routes::LOGOUT.path.unwrap_or(""),
+            &[],
+            Some("{}".into()),
+        )
     }
 
     /// `GET /reports`: the caller's reports, newest first.
     pub fn list_reports_request(&self) -> HttpRequest {
-        self.request("GET", "/reports", &[], None)
+        self.request("GET", routes::LIST_REPORTS.path.unwrap_or(""), &[], None)
     }
 
     fn report_path(id: &str) -> Result<String, ApiError> {
-        let id = id.trim();
-        if id.is_empty() {
-            return Err(ApiError::validation(&ValidationErrors(vec![
-                crate::validation::FieldError {
-                    code: "NotEmpty",
-                    field: "Id",
-                    message: "'Id' must not be empty.".into(),
-                },
-            ])));
-        }
-        Ok(format!("/reports/{}", encode_component(id)))
+        Self::path(&routes::GET_REPORT, &[("id", id)])
     }
 
     /// `GET /reports/{id}`.
@@ -500,8 +579,28 @@ impl BillingClient {
                 )))
             }
         };
-        Ok(self.url(&format!("{}/download.{format}", Self::report_path(id)?)))
+        let file = format!("download.{format}");
+        let path = Self::path(&routes::DOWNLOAD_REPORT, &[("id", id), ("file", &file)])?;
+        Ok(self.url(&path))
     }
+}
+
+/// The field error of a missing path parameter (`id` → `Id`).
+fn missing_param(name: &str) -> ApiError {
+    let field: &'static str = match name {
+        "accountId" => "AccountId",
+        "customerId" => "CustomerId",
+        "file" => "File",
+        _ => "Id",
+    };
+    ApiError::validation(&ValidationErrors(vec![crate::validation::FieldError {
+        code: "NotEmpty",
+        field,
+        message: format!(
+            "'{}' must not be empty.",
+            crate::validation::display_name(field)
+        ),
+    }]))
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -783,5 +882,74 @@ mod tests {
         assert_eq!(bad.error_code(), "InvalidResponse");
         let err = decode_response::<BillingInfo>(404, "", "", "").unwrap_err();
         assert_eq!(err.message(), "Not Found");
+    }
+
+    #[test]
+    fn routes_of_the_account_and_customer_operations() {
+        use crate::date_range::Granularity;
+        let c = BillingClient::new("https://api.example.com");
+        let r = c.list_accounts_request().unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            ("GET", "https://api.example.com/accounts")
+        );
+        let r = c
+            .list_customers_request(&ListCustomers {
+                account_id: Some("acc 1".into()),
+                page: Some(2),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            r.url,
+            "https://api.example.com/customers?accountId=acc%201&page=2"
+        );
+        let r = c
+            .get_billing_series_request(&GetBillingSeries {
+                account_id: Some("a".into()),
+                start_date: Some("2026-01-01".into()),
+                end_date: Some("2026-03-31".into()),
+                granularity: Some(Granularity::Monthly),
+                customer_id: None,
+            })
+            .unwrap();
+        assert_eq!(
+            r.url,
+            "https://api.example.com/billing/series?accountId=a&startDate=2026-01-01&endDate=2026-03-31&granularity=monthly"
+        );
+        let r = c
+            .update_customer_request(&UpdateCustomer {
+                customer_id: Some("cus/1".into()),
+                name: Some("New".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            ("POST", "https://api.example.com/customers/cus%2F1")
+        );
+        assert!(r.body.unwrap().contains(r#""name":"New""#));
+        let r = c
+            .create_account_request(&CreateAccount {
+                name: Some("N".into()),
+                currency: Some("USD".into()),
+                home_country: Some("US".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            ("POST", "https://api.example.com/accounts")
+        );
+        let e = c
+            .update_account_request(&UpdateAccount {
+                account_id: None,
+                name: Some("N".into()),
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.response_status.errors[0].field_name.as_deref(),
+            Some("AccountId")
+        );
     }
 }

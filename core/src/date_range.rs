@@ -207,6 +207,18 @@ impl DateRange {
         out
     }
 
+    /// How many periods [`DateRange::periods`] would return, without building them.
+    pub fn period_count(&self, granularity: Granularity) -> i64 {
+        let week = |d: NaiveDate| i64::from(d.num_days_from_ce() - 1).div_euclid(7);
+        let month = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+        match granularity {
+            Granularity::All => 1,
+            Granularity::Daily => self.days(),
+            Granularity::Weekly => week(self.end) - week(self.start) + 1,
+            Granularity::Monthly => month(self.end) - month(self.start) + 1,
+        }
+    }
+
     /// The calendar months the range touches, as `(year, month)`.
     pub fn months(&self) -> Vec<(i32, u32)> {
         self.periods(Granularity::Monthly)
@@ -535,6 +547,19 @@ mod tests {
         let total: i64 = weeks.iter().map(|w| w.days()).sum();
         assert_eq!(total, r.days());
         assert_eq!(r.periods(Granularity::Daily).len() as i64, r.days());
+        for g in [
+            Granularity::All,
+            Granularity::Daily,
+            Granularity::Weekly,
+            Granularity::Monthly,
+        ] {
+            let n = if g == Granularity::All {
+                1
+            } else {
+                r.periods(g).len() as i64
+            };
+            assert_eq!(r.period_count(g), n, "{g:?}");
+        }
         assert_eq!(r.iter_days().count() as i64, r.days());
     }
 
@@ -647,6 +672,7 @@ mod props {
                     prop_assert_eq!(r.days(), b - a + 1);
                     for g in [Granularity::Daily, Granularity::Weekly, Granularity::Monthly] {
                         let ps = r.periods(g);
+                        prop_assert_eq!(ps.len() as i64, r.period_count(g));
                         prop_assert_eq!(ps.first().unwrap().start(), x);
                         prop_assert_eq!(ps.last().unwrap().end(), y);
                         prop_assert_eq!(ps.iter().map(|p| p.days()).sum::<i64>(), r.days());

@@ -235,6 +235,239 @@ pub struct UsageRecordInfo {
     pub uri: Option<String>,
 }
 
+/// Billing totals of an account (or one customer) per period. `GET /billing/series`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct GetBillingSeries {
+    /// The account (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The first day (required; only the date part is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// The last day, included (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    /// `daily`, `weekly` (ISO weeks, Monday first) or `monthly` (required); `all` is one period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granularity: Option<Granularity>,
+    /// Only this customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+}
+
+/// The answer of GetBillingSeries: one entry per period of the range, empty periods included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct BillingSeries {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// ISO 4217 code of every amount, e.g. `USD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub granularity: Granularity,
+    #[serde(default)]
+    pub periods: Vec<BillingPeriod>,
+}
+
+/// One period of a [`BillingSeries`] (the first and last may be cut by the range).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct BillingPeriod {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    /// Billed calls (a billable whose call is in the ledger).
+    #[serde(default)]
+    pub billed_calls: i64,
+    #[serde(default)]
+    pub international_calls: i64,
+    /// Cost of the international calls, rounded to the currency's precision; a JSON number.
+    #[serde(default)]
+    #[cfg_attr(all(feature = "js", target_arch = "wasm32"), tsify(type = "number"))]
+    pub international_costs: Micros,
+    /// Billed calls that were recorded.
+    #[serde(default)]
+    pub recorded_calls: i64,
+    /// Customers with at least one billed call in the period.
+    #[serde(default)]
+    pub customers_billed: i64,
+}
+
+/// The accounts the caller may see. `GET /accounts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct ListAccounts {}
+
+/// An account of the platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct AccountInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Twilio-style `AC` + 32 hex digits (shown in usage records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_sid: Option<String>,
+    /// ISO 4217 code of the account's amounts, e.g. `USD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2: calls to another country are international.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_country: Option<String>,
+}
+
+/// Evo Voice's list shape for accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct AccountList {
+    #[serde(default)]
+    pub items: Vec<AccountInfo>,
+    #[serde(default)]
+    pub total_count: i64,
+}
+
+/// Create an account (SystemAdministrator). `POST /accounts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct CreateAccount {
+    /// The new account's ID; generated (`acc-…`) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `AC` + 32 hex digits; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_sid: Option<String>,
+    /// ISO 4217 (required), e.g. `USD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2 (required), e.g. `US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_country: Option<String>,
+}
+
+/// Rename an account (SystemAdministrator). `POST /accounts/{accountId}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct UpdateAccount {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The new name (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The customers of an account, in tree order (each parent before its children). `GET
+/// /customers`. A Customer sees its own subtree only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct ListCustomers {
+    /// Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Only the direct children of this customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Only customers whose name contains this text (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_filter: Option<String>,
+    /// The page, from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Customers per page: 1 to 10,000 (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_per_page: Option<u32>,
+}
+
+/// A customer of an account, with its place in the tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct CustomerInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The parent customer; absent at the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// The names from the root down to this customer: `Acme / Sales / EMEA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breadcrumb: Option<String>,
+    /// 0 at the root.
+    #[serde(default)]
+    pub depth: u32,
+}
+
+/// Evo Voice's list shape for customers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct CustomerList {
+    #[serde(default)]
+    pub items: Vec<CustomerInfo>,
+    /// Customers matching the request, over every page.
+    #[serde(default)]
+    pub total_count: i64,
+    #[serde(default)]
+    pub total_pages: i64,
+    #[serde(default)]
+    pub has_more_pages: bool,
+}
+
+/// Create a customer. `POST /customers`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct CreateCustomer {
+    /// Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The new customer's ID; generated (`cus-…`) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The parent customer (same account); absent: a root customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+}
+
+/// Rename a customer, or move it with its whole subtree. `POST /customers/{customerId}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct UpdateCustomer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// A new name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Move below this customer (same account, not in the moved subtree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Move to the root of the tree.
+    #[serde(default)]
+    pub make_root: bool,
+}
+
 /// ServiceStack's error body: `{responseStatus: {...}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

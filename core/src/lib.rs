@@ -32,6 +32,8 @@ pub mod date_range;
 pub mod dto;
 pub mod jsv;
 pub mod money;
+pub mod routes;
+pub mod usage;
 pub mod validation;
 
 #[cfg(all(feature = "js", target_arch = "wasm32"))]

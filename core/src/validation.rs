@@ -19,22 +19,34 @@ use std::fmt;
 
 use crate::date_range::{parse_api_date, DateError, DateRange, Granularity};
 use crate::dto::{
-    Authenticate, BillingReport, GetBilling, ListUsageRecords, NewBillable, ResponseError,
-    ResponseStatus,
+    Authenticate, BillingReport, CreateAccount, CreateCustomer, GetBilling, GetBillingSeries,
+    ListAccounts, ListCustomers, ListUsageRecords, NewBillable, ResponseError, ResponseStatus,
+    UpdateAccount, UpdateCustomer,
 };
+use crate::money::Currency;
 
-/// The longest range GetBilling answers, in days (a year and a month of slack for comparisons).
-pub const MAX_BILLING_DAYS: i64 = 400;
+/// The longest range any operation answers, in days: ten years and their leap days. The roll-ups
+/// have yearly and monthly tiers, so a long range costs a few rows per customer, not one per day;
+/// the bound only stops ranges no one means (typos such as the year 2206).
+pub const MAX_RANGE_DAYS: i64 = 3_660;
+/// The longest range GetBilling and GetBillingSeries answer, in days.
+pub const MAX_BILLING_DAYS: i64 = MAX_RANGE_DAYS;
 /// The longest range ListUsageRecords answers, in days.
-pub const MAX_USAGE_DAYS: i64 = 400;
-/// The longest range a BillingReport covers, in days (two years, leap day included).
-pub const MAX_REPORT_DAYS: i64 = 731;
+pub const MAX_USAGE_DAYS: i64 = MAX_RANGE_DAYS;
+/// The longest range a BillingReport covers, in days.
+pub const MAX_REPORT_DAYS: i64 = MAX_RANGE_DAYS;
 /// The longest identifier (account, customer, session, call SID) accepted.
 pub const MAX_ID_LEN: usize = 128;
 /// The longest email address (RFC 5321).
 pub const MAX_EMAIL_LEN: usize = 254;
 /// The longest webhook URL.
 pub const MAX_URL_LEN: usize = 2048;
+/// The longest account or customer name.
+pub const MAX_NAME_LEN: usize = 200;
+/// The most periods one answer splits a range into (GetBillingSeries, ListUsageRecords).
+pub const MAX_PERIODS: usize = 1_000;
+/// The most customers one page of ListCustomers holds (and its default page size).
+pub const MAX_PAGE_SIZE: u32 = 10_000;
 
 /// One field's problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +164,60 @@ impl Checker {
             return None;
         }
         Some(v.to_string())
+    }
+
+    /// A name (of an account or customer): trimmed, at most [`MAX_NAME_LEN`] characters, no
+    /// control characters. `None` when absent or blank (no error).
+    fn optional_name(&mut self, field: &'static str, value: &Option<String>) -> Option<String> {
+        let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+        if v.chars().count() > MAX_NAME_LEN {
+            self.push(
+                "MaximumLength",
+                field,
+                format!(
+                    "The length of '{}' must be {MAX_NAME_LEN} characters or fewer.",
+                    display_name(field)
+                ),
+            );
+            return None;
+        }
+        if v.chars().any(char::is_control) {
+            self.push(
+                "InvalidCharacters",
+                field,
+                format!(
+                    "'{}' must not contain control characters.",
+                    display_name(field)
+                ),
+            );
+            return None;
+        }
+        Some(v.to_string())
+    }
+
+    fn required_name(&mut self, field: &'static str, value: &Option<String>) -> Option<String> {
+        if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+            self.not_empty(field);
+            return None;
+        }
+        self.optional_name(field, value)
+    }
+
+    /// A range split into periods: at most [`MAX_PERIODS`] of them.
+    fn periods(&mut self, range: Option<DateRange>, granularity: Granularity) -> Option<DateRange> {
+        let r = range?;
+        let count = r.period_count(granularity);
+        if count > MAX_PERIODS as i64 {
+            self.push(
+                "TooManyPeriods",
+                "Granularity",
+                format!(
+                    "The range splits into {count} periods; at most {MAX_PERIODS} are answered. Ask for a coarser 'Granularity' or a shorter range."
+                ),
+            );
+            return None;
+        }
+        Some(r)
     }
 
     /// A required identifier: a `NotEmpty` error when absent or blank.
@@ -357,11 +423,13 @@ impl Validate for ListUsageRecords {
     fn validate(&self) -> Result<UsageQuery, ValidationErrors> {
         let mut c = Checker::default();
         let account_id = c.required_id("AccountId", &self.account_id);
+        let granularity = self.granularity.unwrap_or_default();
         let range = c.range(&self.start_date, &self.end_date, MAX_USAGE_DAYS);
+        let range = c.periods(range, granularity);
         let valid = account_id.zip(range).map(|(account_id, range)| UsageQuery {
             account_id,
             range,
-            granularity: self.granularity.unwrap_or_default(),
+            granularity,
         });
         c.finish(valid)
     }
@@ -470,6 +538,308 @@ impl Validate for Authenticate {
             user_name,
             password,
             remember_me: self.remember_me.unwrap_or(false),
+        });
+        c.finish(valid)
+    }
+}
+
+/// A checked GetBillingSeries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesQuery {
+    pub account_id: String,
+    pub range: DateRange,
+    pub granularity: Granularity,
+    pub customer_id: Option<String>,
+}
+
+impl Validate for GetBillingSeries {
+    type Valid = SeriesQuery;
+
+    fn validate(&self) -> Result<SeriesQuery, ValidationErrors> {
+        let mut c = Checker::default();
+        let account_id = c.required_id("AccountId", &self.account_id);
+        let range = c.range(&self.start_date, &self.end_date, MAX_BILLING_DAYS);
+        let granularity = self.granularity;
+        if granularity.is_none() {
+            c.push(
+                "NotEmpty",
+                "Granularity",
+                "'Granularity' must not be empty: daily, weekly or monthly.".into(),
+            );
+        }
+        let range = c.periods(range, granularity.unwrap_or_default());
+        let customer_id = c.optional_id("CustomerId", &self.customer_id);
+        let valid =
+            account_id
+                .zip(range)
+                .zip(granularity)
+                .map(|((account_id, range), granularity)| SeriesQuery {
+                    account_id,
+                    range,
+                    granularity,
+                    customer_id,
+                });
+        c.finish(valid)
+    }
+}
+
+impl Validate for ListAccounts {
+    type Valid = ();
+
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        Ok(())
+    }
+}
+
+/// A checked ListCustomers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerListQuery {
+    pub account_id: String,
+    pub parent_id: Option<String>,
+    pub name_filter: Option<String>,
+    /// From 0.
+    pub page: u32,
+    pub count_per_page: u32,
+}
+
+impl Validate for ListCustomers {
+    type Valid = CustomerListQuery;
+
+    fn validate(&self) -> Result<CustomerListQuery, ValidationErrors> {
+        let mut c = Checker::default();
+        let account_id = c.required_id("AccountId", &self.account_id);
+        let parent_id = c.optional_id("ParentId", &self.parent_id);
+        let name_filter = c.optional_name("NameFilter", &self.name_filter);
+        let count_per_page = self.count_per_page.unwrap_or(MAX_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&count_per_page) {
+            c.push(
+                "InclusiveBetween",
+                "CountPerPage",
+                format!("'Count Per Page' must be between 1 and {MAX_PAGE_SIZE}."),
+            );
+        }
+        let page = self.page.unwrap_or(0);
+        if u64::from(page) * u64::from(count_per_page.max(1)) > 10_000_000 {
+            c.push(
+                "InclusiveBetween",
+                "Page",
+                "'Page' is beyond the last customer any account can have.".into(),
+            );
+        }
+        let valid = account_id.map(|account_id| CustomerListQuery {
+            account_id,
+            parent_id,
+            name_filter,
+            page,
+            count_per_page,
+        });
+        c.finish(valid)
+    }
+}
+
+/// A checked CreateAccount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub id: Option<String>,
+    pub name: String,
+    pub account_sid: Option<String>,
+    pub currency: Currency,
+    /// Upper-case ISO 3166-1 alpha-2.
+    pub home_country: String,
+}
+
+/// Is this a Twilio-style account SID (`AC` and 32 hexadecimal digits)?
+pub fn is_account_sid(text: &str) -> bool {
+    text.len() == 34 && text.starts_with("AC") && text[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Validate for CreateAccount {
+    type Valid = NewAccount;
+
+    fn validate(&self) -> Result<NewAccount, ValidationErrors> {
+        let mut c = Checker::default();
+        let id = c.optional_id("Id", &self.id);
+        let name = c.required_name("Name", &self.name);
+        let account_sid = c.optional_id("AccountSid", &self.account_sid);
+        if let Some(sid) = account_sid.as_deref().filter(|s| !is_account_sid(s)) {
+            c.push(
+                "InvalidAccountSid",
+                "AccountSid",
+                format!(
+                    "'Account Sid' must be AC followed by 32 hexadecimal digits, not '{}'.",
+                    sid.chars().take(40).collect::<String>()
+                ),
+            );
+        }
+        let currency = match self.currency.as_deref().map(str::trim) {
+            None | Some("") => {
+                c.not_empty("Currency");
+                None
+            }
+            Some(code) => match Currency::new(code) {
+                Ok(cur) => Some(cur),
+                Err(_) => {
+                    c.push(
+                        "InvalidCurrency",
+                        "Currency",
+                        "'Currency' must be a three-letter ISO 4217 code such as USD.".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let home_country = match self.home_country.as_deref().map(str::trim) {
+            None | Some("") => {
+                c.not_empty("HomeCountry");
+                None
+            }
+            Some(cc) if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(cc.to_ascii_uppercase())
+            }
+            Some(_) => {
+                c.push(
+                    "InvalidCountry",
+                    "HomeCountry",
+                    "'Home Country' must be a two-letter ISO 3166-1 code such as US.".into(),
+                );
+                None
+            }
+        };
+        let valid = name
+            .zip(currency)
+            .zip(home_country)
+            .map(|((name, currency), home_country)| NewAccount {
+                id,
+                name,
+                account_sid: account_sid.filter(|s| is_account_sid(s)),
+                currency,
+                home_country,
+            });
+        c.finish(valid)
+    }
+}
+
+/// A checked UpdateAccount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRename {
+    pub account_id: String,
+    pub name: String,
+}
+
+impl Validate for UpdateAccount {
+    type Valid = AccountRename;
+
+    fn validate(&self) -> Result<AccountRename, ValidationErrors> {
+        let mut c = Checker::default();
+        let account_id = c.required_id("AccountId", &self.account_id);
+        let name = c.required_name("Name", &self.name);
+        let valid = account_id
+            .zip(name)
+            .map(|(account_id, name)| AccountRename { account_id, name });
+        c.finish(valid)
+    }
+}
+
+/// A checked CreateCustomer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomer {
+    pub account_id: String,
+    pub id: Option<String>,
+    pub name: String,
+    pub parent_id: Option<String>,
+}
+
+impl Validate for CreateCustomer {
+    type Valid = NewCustomer;
+
+    fn validate(&self) -> Result<NewCustomer, ValidationErrors> {
+        let mut c = Checker::default();
+        let account_id = c.required_id("AccountId", &self.account_id);
+        let id = c.optional_id("Id", &self.id);
+        let name = c.required_name("Name", &self.name);
+        let parent_id = c.optional_id("ParentId", &self.parent_id);
+        if let (Some(i), Some(p)) = (&id, &parent_id) {
+            if i == p {
+                c.push(
+                    "NotEqual",
+                    "ParentId",
+                    "A customer cannot be its own parent.".into(),
+                );
+            }
+        }
+        let valid = account_id.zip(name).map(|(account_id, name)| NewCustomer {
+            account_id,
+            id,
+            name,
+            parent_id,
+        });
+        c.finish(valid)
+    }
+}
+
+/// Where an updated customer goes in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewParent {
+    /// Stay where it is.
+    Unchanged,
+    Root,
+    Below(String),
+}
+
+/// A checked UpdateCustomer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerChange {
+    pub customer_id: String,
+    pub name: Option<String>,
+    pub parent: NewParent,
+}
+
+impl Validate for UpdateCustomer {
+    type Valid = CustomerChange;
+
+    fn validate(&self) -> Result<CustomerChange, ValidationErrors> {
+        let mut c = Checker::default();
+        let customer_id = c.required_id("CustomerId", &self.customer_id);
+        let name = c.optional_name("Name", &self.name);
+        let parent_id = c.optional_id("ParentId", &self.parent_id);
+        let parent = match (&parent_id, self.make_root) {
+            (Some(_), true) => {
+                c.push(
+                    "Conflict",
+                    "ParentId",
+                    "Give either 'Parent Id' or 'Make Root', not both.".into(),
+                );
+                NewParent::Unchanged
+            }
+            (Some(p), false) => NewParent::Below(p.clone()),
+            (None, true) => NewParent::Root,
+            (None, false) => NewParent::Unchanged,
+        };
+        if let (Some(id), NewParent::Below(p)) = (&customer_id, &parent) {
+            if id == p {
+                c.push(
+                    "NotEqual",
+                    "ParentId",
+                    "A customer cannot be its own parent.".into(),
+                );
+            }
+        }
+        let nothing = name.is_none()
+            && parent == NewParent::Unchanged
+            && self.name.as_deref().is_none_or(|n| n.trim().is_empty())
+            && parent_id.is_none()
+            && !self.make_root;
+        if nothing {
+            c.push(
+                "NotEmpty",
+                "Name",
+                "Nothing to change: give a 'Name', a 'Parent Id' or 'Make Root'.".into(),
+            );
+        }
+        let valid = customer_id.map(|customer_id| CustomerChange {
+            customer_id,
+            name,
+            parent,
         });
         c.finish(valid)
     }
@@ -677,14 +1047,21 @@ mod tests {
 
         let too_long = GetBilling {
             account_id: s("acc"),
-            start_date: s("2020-01-01"),
-            end_date: s("2026-01-01"),
+            start_date: s("2016-01-01"),
+            end_date: s("2026-01-08"),
             ..Default::default()
         }
         .validate()
         .unwrap_err();
         assert_eq!(too_long.0[0].code, "DateRangeTooLong");
-        assert!(too_long.0[0].message.contains("400"));
+        assert!(too_long.0[0].message.contains("3660"));
+        let longest = GetBilling {
+            account_id: s("acc"),
+            start_date: s("2016-01-01"),
+            end_date: s("2026-01-07"),
+            ..Default::default()
+        };
+        assert_eq!(longest.validate().unwrap().range.days(), MAX_BILLING_DAYS);
 
         let bad_date = GetBilling {
             account_id: s("acc"),
@@ -796,5 +1173,149 @@ mod tests {
             display_name("EmailAddressToNotify"),
             "Email Address To Notify"
         );
+    }
+
+    #[test]
+    fn series_needs_a_granularity_and_bounded_periods() {
+        let ok = GetBillingSeries {
+            account_id: s("acc"),
+            start_date: s("2025-11-01"),
+            end_date: s("2026-11-30"),
+            granularity: Some(Granularity::Monthly),
+            customer_id: None,
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.range.periods(ok.granularity).len(), 13);
+        let missing = GetBillingSeries {
+            granularity: None,
+            ..GetBillingSeries {
+                account_id: s("acc"),
+                start_date: s("2026-01-01"),
+                end_date: s("2026-01-31"),
+                ..Default::default()
+            }
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(missing.fields(), ["Granularity"]);
+        let usage = ListUsageRecords {
+            account_id: s("acc"),
+            start_date: s("2023-01-01"),
+            end_date: s("2026-01-01"),
+            granularity: Some(Granularity::Daily),
+        };
+        let too_many = usage.validate().unwrap_err();
+        assert_eq!(too_many.0[0].code, "TooManyPeriods");
+        assert!(ListUsageRecords {
+            granularity: Some(Granularity::Monthly),
+            ..usage
+        }
+        .validate()
+        .is_ok());
+    }
+
+    #[test]
+    fn account_and_customer_management() {
+        let a = CreateAccount {
+            name: s("  Initech  "),
+            currency: s("gbp"),
+            home_country: s("gb"),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.currency.code(), a.home_country.as_str()),
+            ("Initech", "GBP", "GB")
+        );
+        let bad = CreateAccount {
+            account_sid: s("AC123"),
+            currency: s("dollars"),
+            home_country: s("USA"),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            bad.fields(),
+            ["Name", "AccountSid", "Currency", "HomeCountry"]
+        );
+        assert!(is_account_sid("AC0123456789abcdef0123456789ABCDEF"));
+        assert!(!is_account_sid("AC0123456789abcdef0123456789ABCDEG"));
+
+        let long_name = "x".repeat(MAX_NAME_LEN + 1);
+        let e = UpdateAccount {
+            account_id: s("acc"),
+            name: Some(long_name),
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.0[0].code, "MaximumLength");
+
+        let c = CreateCustomer {
+            account_id: s("acc"),
+            id: s("cus-1"),
+            name: s("Acme"),
+            parent_id: s("cus-1"),
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(c.fields(), ["ParentId"]);
+
+        let nothing = UpdateCustomer {
+            customer_id: s("cus-1"),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(nothing.fields(), ["Name"]);
+        let both = UpdateCustomer {
+            customer_id: s("cus-1"),
+            parent_id: s("cus-2"),
+            make_root: true,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(both.fields(), ["ParentId"]);
+        let moved = UpdateCustomer {
+            customer_id: s("cus-1"),
+            parent_id: s("cus-2"),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(moved.parent, NewParent::Below("cus-2".into()));
+        assert_eq!(
+            UpdateCustomer {
+                customer_id: s("cus-1"),
+                make_root: true,
+                ..Default::default()
+            }
+            .validate()
+            .unwrap()
+            .parent,
+            NewParent::Root
+        );
+    }
+
+    #[test]
+    fn customer_list_paging() {
+        let q = ListCustomers {
+            account_id: s("acc"),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!((q.page, q.count_per_page), (0, MAX_PAGE_SIZE));
+        let e = ListCustomers {
+            account_id: s("acc"),
+            count_per_page: Some(0),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.fields(), ["CountPerPage"]);
     }
 }

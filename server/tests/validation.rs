@@ -117,30 +117,30 @@ async fn get_billing_fields(backend: Backend) {
         )
         .await;
     assert_fields("inverted", &r, &[("EndDate", "GreaterThanOrEqual")]);
-    // 401 days is too long; 400 is the maximum.
+    // 3661 days is too long; 3660 (ten years) is the maximum.
     let r = app
         .get(
-            "/billing?accountId=acc-a&startDate=2025-10-01&endDate=2026-11-05",
+            "/billing?accountId=acc-a&startDate=2016-10-27&endDate=2026-11-04",
             t,
         )
         .await;
-    assert_fields("401 days", &r, &[("EndDate", "DateRangeTooLong")]);
+    assert_fields("3661 days", &r, &[("EndDate", "DateRangeTooLong")]);
     let r = app
         .get(
-            "/billing?accountId=acc-a&startDate=2025-10-01&endDate=2026-11-04",
+            "/billing?accountId=acc-a&startDate=2016-10-28&endDate=2026-11-04",
             t,
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "400 days: {}", r.text());
+    assert_eq!(r.status, StatusCode::OK, "3660 days: {}", r.text());
     assert_eq!(billing_rows(&r.json()).len(), 4);
     // ListUsageRecords has the same rules.
     let r = app
         .get(
-            "/billing/usage?accountId=acc-a&startDate=2025-10-01&endDate=2026-11-05",
+            "/billing/usage?accountId=acc-a&startDate=2016-10-27&endDate=2026-11-04",
             t,
         )
         .await;
-    assert_fields("usage 401 days", &r, &[("EndDate", "DateRangeTooLong")]);
+    assert_fields("usage 3661 days", &r, &[("EndDate", "DateRangeTooLong")]);
     let r = app.get("/billing/usage", t).await;
     assert_fields(
         "usage nothing",
@@ -348,15 +348,15 @@ async fn billing_report_fields(backend: Backend) {
             ("WebhookUrl", "InvalidUrl"),
         ],
     );
-    // Reports may span 731 days, not 732.
+    // Reports may span 3660 days, not 3661.
     let r = app
-        .post_json("/reports/billing", t, with("endDate", json!("2028-09-30")))
+        .post_json("/reports/billing", t, with("endDate", json!("2036-10-07")))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "731 days: {}", r.text());
+    assert_eq!(r.status, StatusCode::OK, "3660 days: {}", r.text());
     let r = app
-        .post_json("/reports/billing", t, with("endDate", json!("2028-10-01")))
+        .post_json("/reports/billing", t, with("endDate", json!("2036-10-08")))
         .await;
-    assert_fields("732 days", &r, &[("EndDate", "DateRangeTooLong")]);
+    assert_fields("3661 days", &r, &[("EndDate", "DateRangeTooLong")]);
     // Good values pass (this app allows private webhooks).
     let mut good = with("emailAddressToNotify", json!("ops@example.com"));
     good["webhookUrl"] = json!("http://127.0.0.1:9/hook");
