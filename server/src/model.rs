@@ -201,18 +201,6 @@ pub struct CustomerBilling {
     pub recorded_calls: i64,
 }
 
-/// One day of one leaf usage category of an account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageDay {
-    /// Day number (days since 1970-01-01).
-    pub day: i64,
-    pub category: String,
-    pub count: i64,
-    /// Micro-units of the category's usage unit (minutes, segments, numbers).
-    pub usage_micros: i64,
-    pub price_micros: i64,
-}
-
 /// A report row, as the queue holds it.
 #[derive(Debug, Clone)]
 pub struct ReportRecord {

@@ -3,17 +3,19 @@
 //!
 //! Idempotency is the primary key `billables (account_id, call_sid)`: the insert is
 //! `ON CONFLICT DO NOTHING RETURNING`, so the very insert that would duplicate a billable tells
-//! that it did not happen. A new billable whose call is already in the ledger is added to
-//! `billing_daily` in the same transaction; one whose call has not arrived yet is counted when
-//! the import that brings the call rebuilds its day.
+//! that it did not happen. A new billable whose call is already in the ledger is added to every
+//! tier of `billing_rollup` in the same transaction; one whose call has not arrived yet is
+//! counted when the import that brings the call rebuilds its day.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use sqlx::Row;
 
 use super::accounts::lock_account;
 use super::days::now_unix;
 use super::ledger::CHUNK;
+use super::rollups::{add, Delta, Sums, BILLING};
+use super::terms::Tier;
 use super::{values_list, Store, StoreResult};
 use crate::model::ResolvedBillable;
 
@@ -24,7 +26,7 @@ impl Billables<'_> {
     /// Records billables (the online NewBillable path), all in ONE transaction: the unit of group
     /// commit. Each item's billable is inserted with `ON CONFLICT DO NOTHING` (idempotency is the
     /// primary key, enforced by this very insert); a new billable whose call is already in the
-    /// ledger is added to `billing_daily` in the same transaction. Returns, per item, whether it
+    /// ledger is added to the roll-ups in the same transaction. Returns, per item, whether it
     /// was new (`false`: the call had already been reported: success, billed once).
     pub async fn record(&self, items: &[ResolvedBillable]) -> StoreResult<Vec<bool>> {
         let db = self.0;
@@ -62,29 +64,21 @@ impl Billables<'_> {
                 new_keys.insert((row.try_get("account_id")?, row.try_get("call_sid")?));
             }
         }
-        // New billables whose call is already in the ledger are added to billing_daily: one
-        // statement per account and chunk.
+        // New billables whose call is already in the ledger are added to every tier of
+        // billing_rollup: their calls are read per account and chunk, the deltas summed here.
         for account in accounts {
             let sids: Vec<&str> = new_keys
                 .iter()
                 .filter(|(a, _)| a == account)
                 .map(|(_, s)| s.as_str())
                 .collect();
+            let mut deltas: HashMap<(String, i64), Sums> = HashMap::new();
             for chunk in sids.chunks(CHUNK) {
                 let sql = format!(
-                    "INSERT INTO billing_daily (account_id, customer_id, day, billed_calls, international_calls, international_micros, recorded_calls) \
-                     SELECT b.account_id, b.customer_id, c.day, COUNT(*), \
-                            CAST(SUM(c.international) AS BIGINT), \
-                            CAST(SUM(CASE WHEN c.international = 1 THEN c.price_micros ELSE 0 END) AS BIGINT), \
-                            CAST(SUM(CASE WHEN c.recording_secs > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+                    "SELECT b.customer_id AS customer_id, c.day AS day, c.international AS international, \
+                            c.price_micros AS price, c.recording_secs AS recording \
                      FROM billables b JOIN calls c ON c.account_id = b.account_id AND c.sid = b.call_sid \
-                     WHERE b.account_id = ? AND b.call_sid IN ({}) \
-                     GROUP BY b.account_id, b.customer_id, c.day \
-                     ON CONFLICT (account_id, customer_id, day) DO UPDATE SET \
-                        billed_calls = billing_daily.billed_calls + excluded.billed_calls, \
-                        international_calls = billing_daily.international_calls + excluded.international_calls, \
-                        international_micros = billing_daily.international_micros + excluded.international_micros, \
-                        recorded_calls = billing_daily.recorded_calls + excluded.recorded_calls",
+                     WHERE b.account_id = ? AND b.call_sid IN ({})",
                     vec!["?"; chunk.len()].join(", ")
                 );
                 let sql = db.sql(&sql).into_owned();
@@ -92,8 +86,24 @@ impl Billables<'_> {
                 for sid in chunk {
                     q = q.bind(*sid);
                 }
-                q.execute(&mut *tx).await?;
+                for row in q.fetch_all(&mut *tx).await? {
+                    let international = row.try_get::<i64, _>("international")? == 1;
+                    let price: i64 = row.try_get("price")?;
+                    let recorded = row.try_get::<i64, _>("recording")? > 0;
+                    let d = deltas
+                        .entry((row.try_get("customer_id")?, row.try_get("day")?))
+                        .or_default();
+                    d[0] += 1;
+                    d[1] += i64::from(international);
+                    d[2] += if international { price } else { 0 };
+                    d[3] += i64::from(recorded);
+                }
             }
+            let deltas: Vec<Delta> = deltas
+                .into_iter()
+                .map(|((key, day), sums)| Delta { key, day, sums })
+                .collect();
+            add(db, &mut tx, &BILLING, account, &deltas, &Tier::ALL).await?;
         }
         tx.commit().await?;
         // Per item: new if it was inserted and it is the first occurrence in this group.

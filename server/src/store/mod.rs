@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod reads;
 pub mod reports;
 pub mod rollups;
+pub mod terms;
 pub mod users;
 
 use std::borrow::Cow;
@@ -181,6 +182,20 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.pool).await?;
+        // Migration 0002 moved the daily roll-ups into tiers and asks for the tiers above days.
+        let pending = sqlx::query(&self.sql("SELECT value FROM settings WHERE key = ?"))
+            .bind("rollup_tiers")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<String, _>("value"))
+            .transpose()?;
+        if pending.as_deref() == Some("rebuild") {
+            self.rollups().build_tiers().await?;
+            sqlx::query(&self.sql("UPDATE settings SET value = 'built' WHERE key = ?"))
+                .bind("rollup_tiers")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 
@@ -245,7 +260,7 @@ impl Store {
                 sqlx::query("ANALYZE").execute(&self.pool).await?;
             }
             Backend::Postgres => {
-                sqlx::query("VACUUM ANALYZE billing_daily, usage_daily")
+                sqlx::query("VACUUM ANALYZE billing_rollup, usage_rollup")
                     .execute(&self.pool)
                     .await?;
                 sqlx::query("ANALYZE").execute(&self.pool).await?;
@@ -308,6 +323,44 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Separates the fields of a [`Store::packed`] row.
+const FIELD_SEP: char = '\u{1F}';
+/// Separates the rows of a [`Store::packed`] text.
+const ROW_SEP: char = '\u{1E}';
+
+impl Store {
+    /// An aggregate that packs every row's `fields` (SQL expressions of text or integers) into
+    /// one text: fields joined by U+001F, rows by U+001E (control characters, which no id or
+    /// category can hold). Big answers cross the driver as one value this way: sqlx's `Any`
+    /// rows cost microseconds each, so 10,000 of them would cost more than the query.
+    fn packed(&self, fields: &[&str]) -> String {
+        let (sep, agg) = match self.backend {
+            Backend::Sqlite => ("char(31)", "group_concat"),
+            Backend::Postgres => ("chr(31)", "string_agg"),
+        };
+        let row_sep = match self.backend {
+            Backend::Sqlite => "char(30)",
+            Backend::Postgres => "chr(30)",
+        };
+        let joined = fields
+            .iter()
+            .map(|f| match self.backend {
+                Backend::Sqlite => f.to_string(),
+                Backend::Postgres => format!("CAST({f} AS TEXT)"),
+            })
+            .collect::<Vec<_>>()
+            .join(&format!(" || {sep} || "));
+        format!("{agg}({joined}, {row_sep})")
+    }
+}
+
+/// The rows of a [`Store::packed`] text, each as its fields.
+fn unpack(text: &str) -> impl Iterator<Item = std::str::Split<'_, char>> + '_ {
+    text.split(ROW_SEP)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.split(FIELD_SEP))
 }
 
 /// `[a-z_][a-z0-9_]*`: safe to splice into DDL.

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use evo_billing_core::date_range::{DateRange, Granularity};
 use evo_billing_core::dto::{ListUsageRecords, Role, UsageRecordInfo};
 use evo_billing_core::money::Micros;
 use evo_billing_core::usage;
@@ -13,9 +12,9 @@ use evo_billing_core::validation::Validate;
 use crate::http::call::{Bind, Caller};
 use crate::http::error::ApiResult;
 use crate::http::reply::Reply;
-use crate::model::{Account, UsageDay};
+use crate::model::Account;
 use crate::state::Ctx;
-use crate::store::days::date_of_day;
+use crate::store::reads::PeriodUsage;
 
 /// Usage records for a range (SystemAdministrator and Manager). The request is checked before
 /// the role, so a malformed request is a 400 for everyone (docs/API.md: 400 before 403).
@@ -27,13 +26,12 @@ pub async fn list_usage_records(
     let q = req.validate()?;
     p.require_role(&[Role::SystemAdministrator, Role::Manager])?;
     let account = p.account(&ctx.db, &q.account_id).await?;
-    let days = ctx.db.reads().usage_days(&account.id, q.range).await?;
-    Ok(Reply(usage_records(
-        &account,
-        q.range,
-        q.granularity,
-        &days,
-    )))
+    let periods = ctx
+        .db
+        .reads()
+        .usage(&account.id, q.range, q.granularity)
+        .await?;
+    Ok(Reply(usage_records(&account, &periods)))
 }
 
 #[derive(Default, Clone, Copy)]
@@ -43,35 +41,28 @@ struct Sums {
     price: i64,
 }
 
-/// Usage records: one per category (leaves, roll-ups and totalprice) per period. With
+/// Usage records: one per category (leaves, parents and totalprice) per period. With
 /// `Granularity::All` the whole range is one period: the seed's shape.
-pub fn usage_records(
-    account: &Account,
-    range: DateRange,
-    granularity: Granularity,
-    days: &[UsageDay],
-) -> Vec<UsageRecordInfo> {
-    let periods: Vec<DateRange> = if granularity == Granularity::All {
-        vec![range]
-    } else {
-        range.periods(granularity)
-    };
-    // period index → category → sums
-    let mut cells: Vec<BTreeMap<&str, Sums>> = vec![BTreeMap::new(); periods.len()];
-    for d in days {
-        let date = date_of_day(d.day);
-        let Some(i) = periods.iter().position(|p| p.contains(date)) else {
-            continue;
-        };
-        let s = cells[i].entry(d.category.as_str()).or_default();
-        s.count += d.count;
-        s.usage += d.usage_micros;
-        s.price += d.price_micros;
-    }
+pub fn usage_records(account: &Account, periods: &[PeriodUsage]) -> Vec<UsageRecordInfo> {
     let decimals = account.currency.decimals();
     let unit = account.currency.lower();
     let mut out = Vec::with_capacity(periods.len() * usage::CATEGORIES.len());
-    for (period, leaves) in periods.iter().zip(cells) {
+    for p in periods {
+        let period = &p.period;
+        let leaves: BTreeMap<&str, Sums> = p
+            .leaves
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    Sums {
+                        count: v.count,
+                        usage: v.usage_micros,
+                        price: v.price_micros,
+                    },
+                )
+            })
+            .collect();
         let mut all: BTreeMap<&str, Sums> = leaves.clone();
         for parent in usage::CATEGORIES.iter().filter(|c| !c.is_leaf()) {
             let mut s = Sums::default();
@@ -129,7 +120,9 @@ pub fn usage_records(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::reads::UsageSums;
     use evo_billing_core::aggregate::grand_total;
+    use evo_billing_core::date_range::DateRange;
     use evo_billing_core::money::Currency;
 
     fn account() -> Account {
@@ -144,24 +137,25 @@ mod tests {
 
     #[test]
     fn usage_records_roll_up_without_double_counting() {
-        let range = DateRange::parse("2026-01-30", "2026-02-02").unwrap();
-        let d = |s: &str| {
-            crate::store::days::day_number(evo_billing_core::date_range::parse_api_date(s).unwrap())
-        };
-        let day = |date: &str, category: &str, count, usage_micros, price_micros| UsageDay {
-            day: d(date),
-            category: category.into(),
+        let leaf = |count, usage_micros, price_micros| UsageSums {
             count,
             usage_micros,
             price_micros,
         };
-        let days = vec![
-            day("2026-01-30", "calls-inbound", 2, 3_000_000, 17_000),
-            day("2026-01-31", "calls-outbound", 1, 5_000_000, 65_000),
-            day("2026-02-01", "sms-outbound", 4, 4_000_000, 31_600),
-            day("2026-02-02", "phonenumbers-local", 1, 1_000_000, 1_150_000),
+        let period = |a: &str, b: &str, leaves: &[(&str, UsageSums)]| PeriodUsage {
+            period: DateRange::parse(a, b).unwrap(),
+            leaves: leaves.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        };
+        let january = [
+            ("calls-inbound", leaf(2, 3_000_000, 17_000)),
+            ("calls-outbound", leaf(1, 5_000_000, 65_000)),
         ];
-        let all = usage_records(&account(), range, Granularity::All, &days);
+        let february = [
+            ("sms-outbound", leaf(4, 4_000_000, 31_600)),
+            ("phonenumbers-local", leaf(1, 1_000_000, 1_150_000)),
+        ];
+        let whole: Vec<_> = january.iter().chain(&february).cloned().collect();
+        let all = usage_records(&account(), &[period("2026-01-30", "2026-02-02", &whole)]);
         assert_eq!(all.len(), usage::CATEGORIES.len());
         let get = |c: &str| {
             all.iter()
@@ -174,7 +168,13 @@ mod tests {
         assert_eq!(get("totalprice").price, "1.26".parse().unwrap()); // 1.2636
         assert_eq!(get("totalprice").price_unit.as_deref(), Some("usd"));
         assert_eq!(grand_total(&all), get("totalprice").price);
-        let monthly = usage_records(&account(), range, Granularity::Monthly, &days);
+        let monthly = usage_records(
+            &account(),
+            &[
+                period("2026-01-30", "2026-01-31", &january),
+                period("2026-02-01", "2026-02-02", &february),
+            ],
+        );
         assert_eq!(monthly.len(), 2 * usage::CATEGORIES.len());
         assert_eq!(monthly[0].start_date.as_deref(), Some("2026-01-30"));
         assert_eq!(monthly[0].end_date.as_deref(), Some("2026-01-31"));
