@@ -33,6 +33,13 @@ impl PrincipalCache {
         }
     }
 
+    /// Forgets everything (a change of the customer tree moves Customers' subtrees).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
     /// Forgets every entry of a session (by its token hash).
     pub fn forget_hash(&self, hash: &str) {
         if let Ok(mut entries) = self.entries.lock() {

@@ -453,9 +453,14 @@ impl Accounts<'_> {
                 "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM customers{where_}"
             ))
             .into_owned();
+        // Tree order is byte order of the paths, whatever PostgreSQL's collation would say.
+        let order = match db.backend {
+            Backend::Sqlite => "path",
+            Backend::Postgres => "path COLLATE \"C\"",
+        };
         let page_sql = db
             .sql(&format!(
-                "{CUSTOMER_SELECT}{where_} ORDER BY path LIMIT ? OFFSET ?"
+                "{CUSTOMER_SELECT}{where_} ORDER BY {order} LIMIT ? OFFSET ?"
             ))
             .into_owned();
         let total: i64 = bind_filter(sqlx::query(&count_sql), account_id, prefix, f)

@@ -463,7 +463,11 @@ async fn differences_sql(
             recomputed.len() + 1,
         ),
     ] {
-        let sql = db.sql(&format!("{a} EXCEPT {b}")).into_owned();
+        let sql = db
+            .sql(&format!(
+                "SELECT * FROM ({a}) AS x EXCEPT SELECT * FROM ({b}) AS y"
+            ))
+            .into_owned();
         let mut q = sqlx::query(&sql);
         for _ in 0..parts {
             q = q.bind(account_id).bind(first).bind(last);

@@ -5,11 +5,15 @@
 #[macro_use]
 mod support;
 
+mod accounts;
 mod auth_matrix;
 mod billables;
 mod formats;
 mod import;
 mod listener;
 mod reports;
+mod rollups;
 mod scope;
+mod series;
+mod tidy;
 mod validation;

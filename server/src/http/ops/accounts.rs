@@ -224,5 +224,7 @@ pub async fn update_customer(
             StoreError::Invalid(m) => ApiError::bad_field("InvalidParent", "ParentId", m),
             other => ApiError::from(other),
         })?;
+    // Customers' principals carry their subtree's path, which a move may have changed.
+    ctx.principals.clear();
     Ok(Reply(customer_info(&updated)))
 }
