@@ -64,9 +64,12 @@ enum Command {
     },
     /// Load the deterministic demo data set (into an empty database).
     SeedDemo {
-        /// Calls to generate.
-        #[arg(long, default_value_t = 520_000)]
-        calls: usize,
+        /// Calls to generate (default 520,000; with --customers, enough for most days).
+        #[arg(long)]
+        calls: Option<usize>,
+        /// Make the first account (acc-northwind) this big: N customers, active on most days.
+        #[arg(long)]
+        customers: Option<usize>,
     },
     /// Create an account.
     CreateAccount {
@@ -127,9 +130,12 @@ pub struct ServeOptions {
     /// Do not load the demo data into an empty database.
     #[arg(long)]
     no_demo: bool,
-    /// Calls in the demo data.
-    #[arg(long, env = "EVO_BILLING_DEMO_CALLS", default_value_t = 520_000)]
-    demo_calls: usize,
+    /// Calls in the demo data (default 520,000; with --demo-customers, enough for most days).
+    #[arg(long, env = "EVO_BILLING_DEMO_CALLS")]
+    demo_calls: Option<usize>,
+    /// Customers of the demo's first account (default ~100).
+    #[arg(long, env = "EVO_BILLING_DEMO_CUSTOMERS")]
+    demo_customers: Option<usize>,
     /// The built dashboard to serve at / (index.html and assets).
     #[arg(long, env = "EVO_BILLING_STATIC_DIR", default_value = "dist")]
     static_dir: PathBuf,
@@ -203,7 +209,9 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::ImportCustomers { file, account }) => {
             import_customers(database, &file, &account).await
         }
-        Some(Command::SeedDemo { calls }) => seed_demo(database, calls).await,
+        Some(Command::SeedDemo { calls, customers }) => {
+            seed_demo(database, demo_options(calls, customers)).await
+        }
         Some(Command::CreateAccount {
             id,
             name,
@@ -261,11 +269,9 @@ async fn serve(database: &str, opts: ServeOptions) -> anyhow::Result<()> {
     let fresh = db.is_empty().await?;
     let demo = fresh && !opts.no_demo;
     if demo {
-        eprintln!(
-            "Empty database: loading the demo data ({} calls)…",
-            opts.demo_calls
-        );
-        load_demo(&db, opts.demo_calls).await?;
+        let o = demo_options(opts.demo_calls, opts.demo_customers);
+        eprintln!("Empty database: loading the demo data ({} calls)…", o.calls);
+        load_demo(&db, o).await?;
     }
     let config = opts.config();
     let ctx = AppState::start(db, config).await?;
@@ -289,16 +295,20 @@ async fn serve(database: &str, opts: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn load_demo(db: &Store, calls: usize) -> anyhow::Result<()> {
+/// The demo's options: `calls` (default 520,000, or what `customers` needs) and the first
+/// account's size.
+fn demo_options(calls: Option<usize>, customers: Option<usize>) -> DemoOptions {
+    let d = DemoOptions::default();
+    DemoOptions {
+        calls: calls.unwrap_or_else(|| customers.map_or(d.calls, DemoOptions::calls_for_customers)),
+        customers,
+        ..d
+    }
+}
+
+async fn load_demo(db: &Store, opts: DemoOptions) -> anyhow::Result<()> {
     let started = Instant::now();
-    let s = ingest::load_demo(
-        db,
-        DemoOptions {
-            calls,
-            ..DemoOptions::default()
-        },
-    )
-    .await?;
+    let s = ingest::load_demo(db, opts).await?;
     eprintln!(
         "Demo data loaded in {:.1} s: {} accounts, {} customers, {} calls, {} billables, {} SMS, {} number rentals",
         started.elapsed().as_secs_f64(),
@@ -312,12 +322,12 @@ async fn load_demo(db: &Store, calls: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_demo(database: &str, calls: usize) -> anyhow::Result<()> {
+async fn seed_demo(database: &str, opts: DemoOptions) -> anyhow::Result<()> {
     let db = open(database).await?;
     if !db.is_empty().await? {
         bail!("the database already has data; seed-demo loads only into an empty database");
     }
-    load_demo(&db, calls).await
+    load_demo(&db, opts).await
 }
 
 async fn create_account(

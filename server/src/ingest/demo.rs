@@ -78,6 +78,17 @@ pub struct DemoOptions {
     pub calls: usize,
     /// Records per batch handed to the sink (default 10 000; 0 is taken as 1).
     pub batch_size: usize,
+    /// A big first account: this many customers (instead of ~100), equally active, with 90 %
+    /// of the calls (benchmarks, the dashboard's 10,000-customer test).
+    pub customers: Option<usize>,
+}
+
+impl DemoOptions {
+    /// Calls that make `customers` customers active on most days of the 13 months: about 1.3
+    /// calls a customer a day, so ~73 % of their days have one (with 90 % of the calls theirs).
+    pub fn calls_for_customers(customers: usize) -> usize {
+        customers.saturating_mul(395 * 13 / 9)
+    }
 }
 
 impl Default for DemoOptions {
@@ -87,6 +98,7 @@ impl Default for DemoOptions {
             today: chrono::Utc::now().date_naive(),
             calls: 520_000,
             batch_size: 10_000,
+            customers: None,
         }
     }
 }
@@ -703,7 +715,13 @@ struct Node {
 }
 
 /// The customer tree of one account; ids continue from `next_id`.
-fn customer_tree(rng: &mut Rng, spec: &AccountSpec, next_id: &mut usize) -> Vec<Node> {
+/// About `spec.customers` customers (± 5), or exactly `exact`.
+fn customer_tree(
+    rng: &mut Rng,
+    spec: &AccountSpec,
+    exact: Option<usize>,
+    next_id: &mut usize,
+) -> Vec<Node> {
     let mut nodes: Vec<Node> = Vec::new();
     let mut add = |nodes: &mut Vec<Node>, parent: Option<usize>, name: String| {
         *next_id += 1;
@@ -723,7 +741,8 @@ fn customer_tree(rng: &mut Rng, spec: &AccountSpec, next_id: &mut usize) -> Vec<
     for root in spec.roots {
         add(&mut nodes, None, root.to_string());
     }
-    let target = (spec.customers + rng.below(11)).saturating_sub(5) as usize;
+    let about = (spec.customers + rng.below(11)).saturating_sub(5) as usize;
+    let target = exact.unwrap_or(about).max(spec.roots.len());
     let roots = spec.roots.len();
     let mut middle: Vec<usize> = Vec::new();
     while nodes.len() < target {
@@ -767,7 +786,17 @@ pub fn generate<E>(
     let mut summary = DemoSummary::default();
     let win = window(opts.today);
     let tables = Tables {
-        shares: cumulative(ACCOUNTS.iter().map(|a| a.share)),
+        shares: cumulative(
+            ACCOUNTS
+                .iter()
+                .enumerate()
+                .map(|(i, a)| match opts.customers {
+                    // The big account takes 90 % of the calls; the others share the rest as before.
+                    Some(_) if i == 0 => 90,
+                    Some(_) => a.share * 10 / (100 - ACCOUNTS[0].share),
+                    None => a.share,
+                }),
+        ),
         weekday: cumulative(WEEKDAY_HOURS),
         weekend: cumulative(WEEKEND_HOURS),
         durations: cumulative(DURATIONS.iter().map(|d| d.2)),
@@ -797,8 +826,9 @@ pub fn generate<E>(
     let mut customers = Vec::new();
     let mut ctxs = Vec::new();
     let mut customer_user: Option<String> = None;
-    for (spec, account) in ACCOUNTS.iter().zip(&accounts) {
-        let nodes = customer_tree(&mut rng, spec, &mut next_id);
+    for (i, (spec, account)) in ACCOUNTS.iter().zip(&accounts).enumerate() {
+        let big = opts.customers.filter(|_| i == 0);
+        let nodes = customer_tree(&mut rng, spec, big, &mut next_id);
         if customer_user.is_none() {
             customer_user = nodes
                 .iter()
@@ -806,7 +836,11 @@ pub fn generate<E>(
                 .or(nodes.first())
                 .map(|n| n.id.clone());
         }
-        let weights = cumulative(nodes.iter().map(|_| rng.range(1, 12)));
+        let weights = match big {
+            // Equally active, so every customer has calls on most days.
+            Some(_) => cumulative(nodes.iter().map(|_| 1)),
+            None => cumulative(nodes.iter().map(|_| rng.range(1, 12))),
+        };
         for node in &nodes {
             customers.push(Customer {
                 id: node.id.clone(),
