@@ -1147,7 +1147,40 @@ mod tests {
             today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
             calls,
             batch_size: 4_000,
+            customers: None,
         }
+    }
+
+    #[test]
+    fn a_big_account_is_active_on_most_days() {
+        let o = DemoOptions {
+            customers: Some(300),
+            ..opts(DemoOptions::calls_for_customers(300))
+        };
+        let (all, summary) = collect(&o);
+        let first: Vec<&Customer> = all
+            .customers
+            .iter()
+            .filter(|c| c.account_id == "acc-northwind")
+            .collect();
+        assert_eq!(first.len(), 300);
+        assert!(summary.customers > 300);
+        let mut active: HashSet<(&str, i64)> = HashSet::new();
+        let by_sid: HashMap<&str, i64> = all
+            .calls
+            .iter()
+            .map(|c| (c.sid.as_str(), c.start_time.div_euclid(86_400)))
+            .collect();
+        for b in all
+            .billables
+            .iter()
+            .filter(|b| b.account_id == "acc-northwind")
+        {
+            active.insert((b.customer_id.as_str(), by_sid[b.call_sid.as_str()]));
+        }
+        let days = by_sid.values().collect::<HashSet<_>>().len();
+        let share = active.len() as f64 / (300 * days) as f64;
+        assert!(share > 0.6, "{share}");
     }
 
     #[derive(Default)]
