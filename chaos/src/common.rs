@@ -382,6 +382,7 @@ impl ServerSpec {
             .arg(format!("127.0.0.1:{}", self.port))
             .args(&self.serve_args)
             .env("RUST_LOG", "warn,sqlx=error")
+            .env("NO_COLOR", "1")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -285,7 +285,7 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     let (n, kills, conns) = if opts.full {
         (220_000usize, 10usize, 64usize)
     } else {
-        (6_000, 3, 64)
+        (20_000, 3, 64)
     };
     let dir = opts.work.join(format!("kill-{}", opts.backend.name()));
     let _ = std::fs::remove_dir_all(&dir);
