@@ -13,7 +13,12 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::kill::{customers_of, ACCOUNT};
 
-const PHASES: [&str; 4] = ["before the fault", "fault", "recovery (12 s)", "after (3 s)"];
+const PHASES: [&str; 4] = [
+    "before the fault",
+    "fault",
+    "recovery (12 s)",
+    "after (3 s)",
+];
 
 /// Per-phase counts of the writers' answers and of /healthz.
 struct Tally {
@@ -86,7 +91,8 @@ async fn writer(
             .collect();
         let body = |(sid, cust): &(String, String)| json!({"accountId": ACCOUNT, "customerId": cust, "callSid": sid});
         let req = if batch == 1 {
-            http.post(format!("{base}/billables")).json(&body(&items[0]))
+            http.post(format!("{base}/billables"))
+                .json(&body(&items[0]))
         } else {
             http.post(format!("{base}/api/NewBillable[]"))
                 .json(&Value::Array(items.iter().map(body).collect()))
@@ -162,16 +168,17 @@ struct Scenario<'a> {
 }
 
 /// Runs writers through healthy → fault → recovery, then SIGKILL + restart and verify.
-async fn scenario(
-    v: &mut Verdict,
-    spec: &ServerSpec,
-    url: &str,
-    sc: Scenario<'_>,
-) -> Res<()> {
+async fn scenario(v: &mut Verdict, spec: &ServerSpec, url: &str, sc: Scenario<'_>) -> Res<()> {
     let mut server = spec.start().await?;
     let http = client(64, Duration::from_secs(20));
     let token = sign_in(&http, &spec.base(), ADMIN.0, ADMIN.1).await?;
-    let customers = Arc::new(customers_of(url, ACCOUNT).await?.into_iter().take(20).collect::<Vec<_>>());
+    let customers = Arc::new(
+        customers_of(url, ACCOUNT)
+            .await?
+            .into_iter()
+            .take(20)
+            .collect::<Vec<_>>(),
+    );
     let prefix = format!("CAdisk{}{}", sc.name.replace('-', ""), std::process::id());
     let tally = Tally::new();
     let mut handles = Vec::new();
@@ -187,7 +194,11 @@ async fn scenario(
             batch,
         )));
     }
-    handles.push(tokio::spawn(healthz_poller(http.clone(), spec.base(), tally.clone())));
+    handles.push(tokio::spawn(healthz_poller(
+        http.clone(),
+        spec.base(),
+        tally.clone(),
+    )));
     let t = Instant::now();
     if !sc.self_starting {
         tokio::time::sleep(sc.healthy_for).await;
@@ -195,7 +206,9 @@ async fn scenario(
     (sc.start_fault)()?;
     if sc.self_starting {
         // Wait for the first failed write (the disk is full), at most 60 s.
-        while tally.writes[0].sum_where(|k| !k.starts_with('2')) == 0 && t.elapsed() < Duration::from_secs(60) {
+        while tally.writes[0].sum_where(|k| !k.starts_with('2')) == 0
+            && t.elapsed() < Duration::from_secs(60)
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         if tally.writes[0].sum_where(|k| !k.starts_with('2')) == 0 {
@@ -231,11 +244,18 @@ async fn scenario(
     ));
     v.check(
         n500 == 0,
-        format!("{}: {n500} writes answered 500 during the fault (want 503 + Retry-After)", sc.name),
+        format!(
+            "{}: {n500} writes answered 500 during the fault (want 503 + Retry-After)",
+            sc.name
+        ),
     );
     v.check(
         tally.healthz[1].sum_where(|k| k != "200") > 0,
-        format!("{}: /healthz said 200 throughout the fault ({})", sc.name, tally.healthz[1].describe()),
+        format!(
+            "{}: /healthz said 200 throughout the fault ({})",
+            sc.name,
+            tally.healthz[1].describe()
+        ),
     );
     let recovered = *tally.first_recovered.lock().unwrap();
     let log = tally.recovery_log.lock().unwrap().clone();
@@ -245,7 +265,10 @@ async fn scenario(
     v.fig(format!(
         "{}: first successful write {} after the fault ended",
         sc.name,
-        recovered.map_or("never".into(), |r| format!("{} ms", r.duration_since(fault_end).as_millis()))
+        recovered.map_or("never".into(), |r| format!(
+            "{} ms",
+            r.duration_since(fault_end).as_millis()
+        ))
     ));
     v.check(
         recovered.is_some() && tail_ok && after_ok,
@@ -261,7 +284,10 @@ async fn scenario(
     server.kill().await;
     let server = spec.start().await;
     if let Err(e) = &server {
-        v.fail(format!("{}: the server did not restart after the fault: {e}", sc.name));
+        v.fail(format!(
+            "{}: the server did not restart after the fault: {e}",
+            sc.name
+        ));
     }
     let acked = tally.acked.lock().unwrap().clone();
     let stored = stored_billables(url, ACCOUNT, &prefix).await?;
@@ -358,7 +384,9 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
                 Scenario {
                     name: "tmpfs-full",
                     start_fault: Box::new(move || fill(&t, &bp, 1536 * 1024)),
-                    end_fault: Box::new(|| std::fs::remove_file(&ballast_path).map_err(err("rm ballast"))),
+                    end_fault: Box::new(|| {
+                        std::fs::remove_file(&ballast_path).map_err(err("rm ballast"))
+                    }),
                     healthy_for: Duration::ZERO,
                     fault_for,
                     self_starting: true,
@@ -366,7 +394,9 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
             )
             .await?;
         }
-        (Backend::Sqlite, None) => v.skip("tmpfs full-disk test (no --tmpfs given: needs root to mount)"),
+        (Backend::Sqlite, None) => {
+            v.skip("tmpfs full-disk test (no --tmpfs given: needs root to mount)")
+        }
         (Backend::Postgres, _) => v.skip("full-disk test on PostgreSQL (optional; not done)"),
     }
 

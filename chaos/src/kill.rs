@@ -82,9 +82,17 @@ pub async fn make_ledger(
         let international = rng.gen_bool(0.4);
         let (country, direction, to) = if international {
             let c = FOREIGN[rng.gen_range(0..FOREIGN.len())];
-            (c, "outbound-api", format!("+44{:09}", rng.gen_range(0..1_000_000_000u64)))
+            (
+                c,
+                "outbound-api",
+                format!("+44{:09}", rng.gen_range(0..1_000_000_000u64)),
+            )
         } else if rng.gen_bool(0.5) {
-            ("US", "outbound-dial", format!("+1206{:07}", rng.gen_range(0..10_000_000u64)))
+            (
+                "US",
+                "outbound-dial",
+                format!("+1206{:07}", rng.gen_range(0..10_000_000u64)),
+            )
         } else {
             ("US", "inbound", "+12065550100".to_string())
         };
@@ -134,7 +142,10 @@ pub async fn make_ledger(
     eprintln!(
         "  imported {n} calls in {:.1} s: {}",
         t.elapsed().as_secs_f64(),
-        out.lines().find(|l| l.contains("loaded")).unwrap_or("").trim()
+        out.lines()
+            .find(|l| l.contains("loaded"))
+            .unwrap_or("")
+            .trim()
     );
     Ok(Ledger {
         calls,
@@ -179,7 +190,8 @@ async fn send(
         Item::Batch(v) => v.clone(),
     };
     for &i in &idx {
-        let _ = shared.state[i].compare_exchange(NEVER, IN_DOUBT, Ordering::SeqCst, Ordering::SeqCst);
+        let _ =
+            shared.state[i].compare_exchange(NEVER, IN_DOUBT, Ordering::SeqCst, Ordering::SeqCst);
     }
     let req = match item {
         Item::Single(i) => http.post(format!("{base}/billables")).json(&body(*i)),
@@ -188,7 +200,11 @@ async fn send(
             .json(&Value::Array(v.iter().map(|&i| body(i)).collect())),
     };
     let resp = req.bearer_auth(token).send().await;
-    let kind = if matches!(item, Item::Single(_)) { "single" } else { "batch" };
+    let kind = if matches!(item, Item::Single(_)) {
+        "single"
+    } else {
+        "batch"
+    };
     let key = match &resp {
         Ok(r) => format!("{kind}:{}", r.status().as_u16()),
         Err(e) if e.is_connect() => format!("{kind}:connect-error"),
@@ -238,7 +254,10 @@ async fn send(
                 let text = resp.text().await.unwrap_or_default();
                 let mut r = shared.rejected.lock().await;
                 if r.len() < 20 {
-                    r.push(format!("HTTP {status}: {}", text.chars().take(200).collect::<String>()));
+                    r.push(format!(
+                        "HTTP {status}: {}",
+                        text.chars().take(200).collect::<String>()
+                    ));
                 }
                 return false;
             }
@@ -295,11 +314,22 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     spec.serve_args = vec!["--demo-calls".into(), "5000".into()];
     let t0 = Instant::now();
     let mut server = spec.start().await?;
-    v.fig(format!("fixture: demo 5000 calls loaded in {:.1} s", t0.elapsed().as_secs_f64()));
+    v.fig(format!(
+        "fixture: demo 5000 calls loaded in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    ));
     let ledger = make_ledger(opts, &url, &dir, n, &mut rng).await?;
     let http = client(conns * 2, Duration::from_secs(30));
     let token = sign_in(&http, &spec.base(), ADMIN.0, ADMIN.1).await?;
-    let baseline = get_billing(&http, &spec.base(), &token, ACCOUNT, &ledger.start, &ledger.end).await?;
+    let baseline = get_billing(
+        &http,
+        &spec.base(),
+        &token,
+        ACCOUNT,
+        &ledger.start,
+        &ledger.end,
+    )
+    .await?;
     v.fig(format!(
         "baseline GetBilling {}..{}: {} customers",
         ledger.start,
@@ -329,7 +359,11 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
             let size = rng.gen_range(10..=200).min(order.len() - k);
             let batch: Vec<usize> = order[k..k + size].to_vec();
             // A racing duplicate: some of this batch's calls again, as singles and in a batch.
-            let dups: Vec<usize> = batch.iter().copied().filter(|_| rng.gen_bool(0.05)).collect();
+            let dups: Vec<usize> = batch
+                .iter()
+                .copied()
+                .filter(|_| rng.gen_bool(0.05))
+                .collect();
             items.push_back(Item::Batch(batch));
             if !dups.is_empty() {
                 duplicates += dups.len();
@@ -393,7 +427,10 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         let left = limit.saturating_sub(run_started.elapsed());
         if tokio::time::timeout(left, h).await.is_err() {
             shared.done.store(true, Ordering::SeqCst);
-            v.fail(format!("the workload did not finish within {} s", limit.as_secs()));
+            v.fail(format!(
+                "the workload did not finish within {} s",
+                limit.as_secs()
+            ));
             break;
         }
     }
@@ -424,7 +461,11 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     let rejected = shared.rejected.lock().await.clone();
     v.check(
         rejected.is_empty(),
-        format!("{} items refused by the server: {:?}", rejected.len(), rejected.iter().take(5).collect::<Vec<_>>()),
+        format!(
+            "{} items refused by the server: {:?}",
+            rejected.len(),
+            rejected.iter().take(5).collect::<Vec<_>>()
+        ),
     );
 
     // 1. Every acknowledged billable stored exactly once with its customer.
@@ -450,15 +491,30 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         in_doubt.len(),
         stored.len()
     ));
-    v.check(lost.is_empty(), format!("{} acknowledged billables lost (e.g. {:?})", lost.len(), lost.iter().take(3).collect::<Vec<_>>()));
+    v.check(
+        lost.is_empty(),
+        format!(
+            "{} acknowledged billables lost (e.g. {:?})",
+            lost.len(),
+            lost.iter().take(3).collect::<Vec<_>>()
+        ),
+    );
     v.check(doubled == 0, format!("{doubled} billables stored twice"));
-    v.check(wrong.is_empty(), format!("{} billables stored with another customer", wrong.len()));
+    v.check(
+        wrong.is_empty(),
+        format!("{} billables stored with another customer", wrong.len()),
+    );
 
     // 2. The in-doubt ones are reported again until acknowledged (as a client would).
     let token = sign_in(&http, &spec.base(), ADMIN.0, ADMIN.1).await?;
     if !in_doubt.is_empty() {
         let shared2 = Arc::new(Shared {
-            queue: Mutex::new(in_doubt.chunks(100).map(|c| Item::Batch(c.to_vec())).collect()),
+            queue: Mutex::new(
+                in_doubt
+                    .chunks(100)
+                    .map(|c| Item::Batch(c.to_vec()))
+                    .collect(),
+            ),
             state: (0..n).map(|_| AtomicU8::new(NEVER)).collect(),
             in_flight: Counter(0.into()),
             acked: Counter(0.into()),
@@ -466,8 +522,17 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
             rejected: Mutex::new(Vec::new()),
             done: std::sync::atomic::AtomicBool::new(false),
         });
-        let h = tokio::spawn(worker(http.clone(), spec.base(), token.clone(), calls.clone(), shared2.clone()));
-        if tokio::time::timeout(Duration::from_secs(120), h).await.is_err() {
+        let h = tokio::spawn(worker(
+            http.clone(),
+            spec.base(),
+            token.clone(),
+            calls.clone(),
+            shared2.clone(),
+        ));
+        if tokio::time::timeout(Duration::from_secs(120), h)
+            .await
+            .is_err()
+        {
             shared2.done.store(true, Ordering::SeqCst);
             v.fail("re-reporting the in-doubt billables did not finish in 120 s");
         }
@@ -475,7 +540,10 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     let stored = stored_billables(&url, ACCOUNT, &ledger.prefix).await?;
     v.check(
         stored.len() == n,
-        format!("after re-reporting, {} of {n} billables stored", stored.len()),
+        format!(
+            "after re-reporting, {} of {n} billables stored",
+            stored.len()
+        ),
     );
 
     // 3. GetBilling = baseline + the harness's own sum.
@@ -489,7 +557,15 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         e.1 |= c.recorded;
         billed.insert(&c.customer);
     }
-    let got = get_billing(&http, &spec.base(), &token, ACCOUNT, &ledger.start, &ledger.end).await?;
+    let got = get_billing(
+        &http,
+        &spec.base(),
+        &token,
+        ACCOUNT,
+        &ledger.start,
+        &ledger.end,
+    )
+    .await?;
     let mut mismatches: Vec<String> = Vec::new();
     for (cust, want) in &expected {
         match got.get(cust) {
@@ -532,7 +608,9 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         ),
     );
     match server_check(opts, &url).await {
-        None => v.skip("`evo-billing-server check` does not exist in this build (usage_daily not verified)"),
+        None => v.skip(
+            "`evo-billing-server check` does not exist in this build (usage_daily not verified)",
+        ),
         Some(Ok(_)) => v.fig("`evo-billing-server check`: roll-ups agree"),
         Some(Err(e)) => v.fail(format!("`evo-billing-server check` failed: {e}")),
     }

@@ -21,7 +21,8 @@ use std::process::ExitCode;
 
 use common::{Backend, Opts};
 
-const USAGE: &str = "usage: evo-billing-chaos --server BIN --backend sqlite|postgres [--pg-url URL] \
+const USAGE: &str =
+    "usage: evo-billing-chaos --server BIN --backend sqlite|postgres [--pg-url URL] \
 [--work DIR] [--full] [--tmpfs DIR] [--shim SO] [--seed N] SUITE… (kill disk reports load)";
 
 fn parse() -> Result<(Opts, Vec<String>), String> {
@@ -62,7 +63,9 @@ fn parse() -> Result<(Opts, Vec<String>), String> {
     }
     let server = server.ok_or(USAGE)?;
     if suites.is_empty() {
-        suites = ["kill", "disk", "reports", "load"].map(String::from).to_vec();
+        suites = ["kill", "disk", "reports", "load"]
+            .map(String::from)
+            .to_vec();
     }
     let work = std::path::absolute(&work).map_err(|e| e.to_string())?;
     Ok((

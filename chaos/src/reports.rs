@@ -21,7 +21,6 @@ use crate::kill::ACCOUNT;
 struct Attempt {
     hook: String,
     report: String,
-    at: Instant,
     delivery: Option<String>,
     signed: bool,
     answered: u16,
@@ -41,11 +40,15 @@ async fn hook(
 ) -> Response {
     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let report = v["report"]["id"].as_str().unwrap_or("").to_string();
-    let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).map(String::from);
+    let header = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
     let mut a = Attempt {
         hook: name.clone(),
         report,
-        at: Instant::now(),
         delivery: header("x-evo-delivery"),
         signed: header("x-evo-signature").is_some(),
         answered: 200,
@@ -53,7 +56,12 @@ async fn hook(
     if name.starts_with("busy") {
         a.answered = 429;
         rx.log.lock().unwrap().push(a);
-        return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "20")], "slow down").into_response();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("Retry-After", "20")],
+            "slow down",
+        )
+            .into_response();
     }
     if name.starts_with("stall") && rx.stalled.lock().unwrap().insert(name.clone()) {
         // The first attempt hangs (the server is killed meanwhile); it is logged as attempted.
@@ -170,27 +178,42 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     let mut ids: Vec<(String, String)> = Vec::new(); // (id, hook)
     let rounds = if opts.full { 3 } else { 1 };
     let mut killed_notifying = 0;
-    let mut killed_queued = 0;
+    let mut killed_queued: HashSet<String> = HashSet::new();
     let mut killed_running = 0;
 
     for round in 0..rounds {
         // Kill while notifying (a webhook hangs) with reports queued behind it.
         let stall = format!("stall-{round}");
-        ids.push((queue_report(&http, &base, &admin, hook_port, &stall).await?, stall.clone()));
+        ids.push((
+            queue_report(&http, &base, &admin, hook_port, &stall).await?,
+            stall.clone(),
+        ));
         let t = Instant::now();
-        while !rx.log.lock().unwrap().iter().any(|a| a.hook == stall) && t.elapsed() < Duration::from_secs(20) {
+        while !rx.log.lock().unwrap().iter().any(|a| a.hook == stall)
+            && t.elapsed() < Duration::from_secs(20)
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         for q in 0..5 {
             let hook = format!("ok-q{round}-{q}");
-            ids.push((queue_report(&http, &base, &admin, hook_port, &hook).await?, hook));
+            ids.push((
+                queue_report(&http, &base, &admin, hook_port, &hook).await?,
+                hook,
+            ));
         }
         let before = report_rows(&url).await?;
-        killed_queued += before.values().filter(|r| r.status == "Queued").count();
+        killed_queued.extend(
+            before
+                .iter()
+                .filter(|(_, r)| r.status == "Queued")
+                .map(|(id, _)| id.clone()),
+        );
         if rx.log.lock().unwrap().iter().any(|a| a.hook == stall) {
             killed_notifying += 1;
         } else {
-            v.fail(format!("round {round}: the stalling webhook was never called within 20 s"));
+            v.fail(format!(
+                "round {round}: the stalling webhook was never called within 20 s"
+            ));
         }
         server.kill().await;
         server = spec.start().await?;
@@ -199,7 +222,10 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         // shows a report Running, then SIGKILL it.
         for r in 0..12 {
             let hook = format!("ok-r{round}-{r}");
-            ids.push((queue_report(&http, &base, &admin, hook_port, &hook).await?, hook));
+            ids.push((
+                queue_report(&http, &base, &admin, hook_port, &hook).await?,
+                hook,
+            ));
         }
         let mut caught = false;
         for attempt in 0..400 {
@@ -209,7 +235,11 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
                 server.signal(libc::SIGKILL);
                 let _ = server.child.wait().await;
                 killed_running += rows.values().filter(|r| r.status == "Running").count();
-                killed_queued += rows.values().filter(|r| r.status == "Queued").count();
+                killed_queued.extend(
+                    rows.iter()
+                        .filter(|(_, r)| r.status == "Queued")
+                        .map(|(id, _)| id.clone()),
+                );
                 caught = true;
                 break;
             }
@@ -217,20 +247,26 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
             if rows.values().all(|r| r.status != "Queued") {
                 // The queue drained before we caught one running: queue more.
                 let hook = format!("ok-r{round}-x{attempt}");
-                ids.push((queue_report(&http, &base, &admin, hook_port, &hook).await?, hook));
+                ids.push((
+                    queue_report(&http, &base, &admin, hook_port, &hook).await?,
+                    hook,
+                ));
             }
             tokio::time::sleep(Duration::from_micros(500 + (attempt % 7) * 300)).await;
         }
         if !caught {
-            v.fig(format!("round {round}: never caught a report Running in 400 freezes"));
+            v.fig(format!(
+                "round {round}: never caught a report Running in 400 freezes"
+            ));
             server.kill().await;
         }
         server = spec.start().await?;
     }
     let restarted = Instant::now();
     v.fig(format!(
-        "{} reports; SIGKILLed with {killed_queued} queued, {killed_running} running, {killed_notifying} notifying",
-        ids.len()
+        "{} reports; SIGKILLed with {} queued, {killed_running} running, {killed_notifying} notifying",
+        ids.len(),
+        killed_queued.len()
     ));
 
     // Every report must end Completed or Error soon after the last restart.
@@ -243,7 +279,9 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     while restarted.elapsed() < bound {
         let settled = ids.iter().all(|(id, _)| {
             rows.get(id).is_some_and(|r| {
-                (r.status == "Completed" || r.status == "Error") && r.webhook.is_some() && r.email.is_some()
+                (r.status == "Completed" || r.status == "Error")
+                    && r.webhook.is_some()
+                    && r.email.is_some()
             })
         });
         if settled {
@@ -261,10 +299,16 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     }
     let mut sorted: Vec<_> = by_status.iter().collect();
     sorted.sort();
-    v.fig(format!("after restart ({settle_secs:.1} s, bound {} s): {sorted:?}", bound.as_secs()));
+    v.fig(format!(
+        "after restart ({settle_secs:.1} s, bound {} s): {sorted:?}",
+        bound.as_secs()
+    ));
     let stuck: Vec<&String> = ids
         .iter()
-        .filter(|(id, _)| rows.get(id).is_none_or(|r| r.status == "Running" || r.status == "Queued"))
+        .filter(|(id, _)| {
+            rows.get(id)
+                .is_none_or(|r| r.status == "Running" || r.status == "Queued")
+        })
         .map(|(id, _)| id)
         .collect();
     v.check(
@@ -302,7 +346,10 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     v.fig(format!("max claims of one report: {max_attempts}"));
     v.check(
         unattempted.is_empty(),
-        format!("{} reports' webhooks never attempted: {unattempted:?}", unattempted.len()),
+        format!(
+            "{} reports' webhooks never attempted: {unattempted:?}",
+            unattempted.len()
+        ),
     );
     v.check(
         undelivered.is_empty(),
@@ -327,7 +374,7 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     }
     let t = Instant::now();
     let other = queue_report(&http, &base, &admin, hook_port, "ok-isolation").await?;
-    let wait = Duration::from_secs(if opts.full { 120 } else { 45 });
+    let wait = Duration::from_secs(if opts.full { 120 } else { 25 });
     let mut done = None;
     while t.elapsed() < wait {
         let r = http
@@ -347,7 +394,13 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let busy_attempts = rx.log.lock().unwrap().iter().filter(|a| a.hook == "busy-manager").count();
+    let busy_attempts = rx
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|a| a.hook == "busy-manager")
+        .count();
     match done {
         Some(d) => v.fig(format!(
             "isolation: the other user's report Completed {} ms after queueing (busy receiver attempts meanwhile: {busy_attempts})",
@@ -362,7 +415,10 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         done.is_some_and(|d| d <= Duration::from_secs(5)),
         format!(
             "a 429 + Retry-After: 20 receiver for one user stalled another user's report ({})",
-            done.map_or(format!("> {} s", wait.as_secs()), |d| format!("{} ms", d.as_millis()))
+            done.map_or(format!("> {} s", wait.as_secs()), |d| format!(
+                "{} ms",
+                d.as_millis()
+            ))
         ),
     );
     server.kill().await;

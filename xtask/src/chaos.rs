@@ -18,7 +18,10 @@ struct Tmpfs(PathBuf);
 
 impl Tmpfs {
     fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
-        let _ = Command::new("umount").arg(dir).stderr(std::process::Stdio::null()).status();
+        let _ = Command::new("umount")
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status();
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         run(Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -111,7 +114,9 @@ pub fn run_chaos(args: &[String]) -> Result<(), String> {
                 extra.push(dir.display().to_string());
                 _tmpfs = Some(t);
             } else {
-                eprintln!("\n!!!!!!!! not root: the 20 MiB tmpfs full-disk test will NOT run !!!!!!!!\n");
+                eprintln!(
+                    "\n!!!!!!!! not root: the 20 MiB tmpfs full-disk test will NOT run !!!!!!!!\n"
+                );
             }
         }
         if *backend == "postgres" {

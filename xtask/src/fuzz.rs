@@ -126,13 +126,24 @@ impl Drop for Server {
     }
 }
 
-fn start_demo_server(bin: &std::path::Path, dir: &std::path::Path) -> Result<(Server, String), String> {
+fn start_demo_server(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<(Server, String), String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let db = format!("sqlite://{}", dir.join("openapi.db").display());
     let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
     let mut child = Command::new(bin)
-        .args(["--database", &db, "serve", "--listen", "127.0.0.1:0", "--demo-calls", "5000"])
+        .args([
+            "--database",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo-calls",
+            "5000",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -147,7 +158,12 @@ fn start_demo_server(bin: &std::path::Path, dir: &std::path::Path) -> Result<(Se
             return Err("the server exited before listening".into());
         }
         if let Some(rest) = line.split("running at ").nth(1) {
-            let url = rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string();
+            let url = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string();
             std::thread::spawn(move || for _ in reader.lines() {});
             return Ok((Server(child), url));
         }
@@ -223,7 +239,9 @@ pub fn run_api(args: &[String]) -> Result<(), String> {
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    eprintln!("$ schemathesis run {base}/openapi.json --max-examples {max_examples} (at most {secs} s)");
+    eprintln!(
+        "$ schemathesis run {base}/openapi.json --max-examples {max_examples} (at most {secs} s)"
+    );
     let started = Instant::now();
     let mut child = c.spawn().map_err(|e| format!("schemathesis: {e}"))?;
     let out = child.stdout.take().ok_or("no stdout")?;
@@ -258,10 +276,16 @@ pub fn run_api(args: &[String]) -> Result<(), String> {
         .lines()
         .filter(|l| {
             let l = l.trim();
-            l.contains("passed") || l.contains("failed") || l.contains("errors") || l.starts_with("Failures")
+            l.contains("passed")
+                || l.contains("failed")
+                || l.contains("errors")
+                || l.starts_with("Failures")
         })
         .collect();
-    println!("\n== fuzz-api summary ({:.0} s) ==", started.elapsed().as_secs_f64());
+    println!(
+        "\n== fuzz-api summary ({:.0} s) ==",
+        started.elapsed().as_secs_f64()
+    );
     for l in summary.iter().rev().take(6).rev() {
         println!("{l}");
     }
@@ -272,7 +296,10 @@ pub fn run_api(args: &[String]) -> Result<(), String> {
         }
         Some(s) => {
             println!("0 passed, 1 failed");
-            Err(format!("schemathesis found failures ({s}); the server log is {}", dir.join("server.log").display()))
+            Err(format!(
+                "schemathesis found failures ({s}); the server log is {}",
+                dir.join("server.log").display()
+            ))
         }
         None => {
             println!("0 passed, 1 failed");
