@@ -235,6 +235,8 @@ pub fn run_api(args: &[String]) -> Result<(), String> {
         ])
         .args(["--max-examples", &max_examples.to_string()])
         .args(["--request-timeout", "10"])
+        .args(["--max-time", &secs.saturating_sub(20).max(10).to_string()])
+        .args(["--report", "junit"])
         .arg(format!("--report-junit-path={}", dir.join("junit.xml").display()))
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
