@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_api_date(text);
     let (a, b) = text.split_once('|').unwrap_or((text, text));
     if let Ok(range) = DateRange::parse(a, b) {
-        assert!(range.start() <= range.end(), "inverted range from {a:?} {b:?}");
+        assert!(
+            range.start() <= range.end(),
+            "inverted range from {a:?} {b:?}"
+        );
         assert!(range.days() >= 1);
         let _ = range.start_text();
         let _ = range.check_max_days(731);

@@ -3,7 +3,9 @@
 //! the Content-Type, then the query string up to the first `\n`, then the body.
 #![no_main]
 
-use evo_billing_core::dto::{Authenticate, BillingReport, GetBilling, ListUsageRecords, NewBillable};
+use evo_billing_core::dto::{
+    Authenticate, BillingReport, GetBilling, ListUsageRecords, NewBillable,
+};
 use libfuzzer_sys::fuzz_target;
 
 // The one place this target names server internals (the module moves with the restructuring).
@@ -24,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    let (dto, ct) = (data[0], CONTENT_TYPES[data[1] as usize % CONTENT_TYPES.len()]);
+    let (dto, ct) = (
+        data[0],
+        CONTENT_TYPES[data[1] as usize % CONTENT_TYPES.len()],
+    );
     let rest = &data[2..];
     let (query, body) = match rest.iter().position(|b| *b == b'\n') {
         Some(i) => (Some(&rest[..i]), &rest[i + 1..]),

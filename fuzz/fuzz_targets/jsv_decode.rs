@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
         let json = value.to_json();
         let again = jsv::value_to_jsv(&json);
         // What we write must read back.
-        assert!(jsv::parse(&again).is_ok(), "re-encoded JSV does not parse: {again:?}");
+        assert!(
+            jsv::parse(&again).is_ok(),
+            "re-encoded JSV does not parse: {again:?}"
+        );
     }
     let _ = jsv::from_str::<serde_json::Value>(text);
     let _ = jsv::from_str::<NewBillable>(text);
