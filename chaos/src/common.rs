@@ -208,8 +208,9 @@ pub async fn stored_billables(
     Ok(map)
 }
 
-/// Harness-side recomputation of `billing_daily` from `billables` ⋈ `calls`: the rows that
-/// differ, described (empty when the roll-up agrees with the raw tables).
+/// Harness-side recomputation of the day rows of `billing_rollup` (tier 0) from `billables` ⋈
+/// `calls`: the rows that differ, described (empty when the roll-up agrees with the raw tables).
+/// The server's own `check` covers the other tiers and the usage roll-up.
 pub async fn recompute_billing_rollup(url: &str) -> Res<(usize, Vec<String>)> {
     let pool = reader(url).await?;
     let key = |r: &sqlx::any::AnyRow| -> Res<(String, String, i64)> {
@@ -227,12 +228,12 @@ pub async fn recompute_billing_rollup(url: &str) -> Res<(usize, Vec<String>)> {
         Ok(v)
     };
     let stored = sqlx::query(
-        "SELECT account_id, customer_id, CAST(day AS BIGINT), billed_calls, international_calls, \
-         international_micros, recorded_calls FROM billing_daily",
+        "SELECT account_id, customer_id, CAST(start AS BIGINT), billed_calls, international_calls, \
+         international_micros, recorded_calls FROM billing_rollup WHERE tier = 0",
     )
     .fetch_all(&pool)
     .await
-    .map_err(err("read billing_daily"))?;
+    .map_err(err("read billing_rollup"))?;
     let fresh = sqlx::query(
         "SELECT b.account_id, b.customer_id, CAST(c.day AS BIGINT), CAST(COUNT(*) AS BIGINT), \
          CAST(SUM(c.international) AS BIGINT), \
@@ -243,7 +244,7 @@ pub async fn recompute_billing_rollup(url: &str) -> Res<(usize, Vec<String>)> {
     )
     .fetch_all(&pool)
     .await
-    .map_err(err("recompute billing_daily"))?;
+    .map_err(err("recompute billing_rollup"))?;
     pool.close().await;
     let mut a: HashMap<(String, String, i64), [i64; 4]> = HashMap::new();
     for r in &stored {

@@ -602,14 +602,14 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
     v.check(
         diffs.is_empty(),
         format!(
-            "billing_daily differs from billables ⋈ calls in {} of {rows} rows: {:?}",
+            "billing_rollup (days) differs from billables ⋈ calls in {} of {rows} rows: {:?}",
             diffs.len(),
             diffs.iter().take(3).collect::<Vec<_>>()
         ),
     );
     match server_check(opts, &url).await {
         None => v.skip(
-            "`evo-billing-server check` does not exist in this build (usage_daily not verified)",
+            "`evo-billing-server check` does not exist in this build (usage and tiers not verified)",
         ),
         Some(Ok(_)) => v.fig("`evo-billing-server check`: roll-ups agree"),
         Some(Err(e)) => v.fail(format!("`evo-billing-server check` failed: {e}")),

@@ -9,7 +9,7 @@ use evo_billing_core::dto::{
 use libfuzzer_sys::fuzz_target;
 
 // The one place this target names server internals (the module moves with the restructuring).
-use evo_billing_server::binding::{bind, bind_list, RawRequest};
+use evo_billing_server::http::binding::{bind, bind_list, RawRequest};
 
 const CONTENT_TYPES: [Option<&str>; 8] = [
     None,
@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         query: query.as_deref(),
         content_type: ct,
         body,
+        params: &[],
     };
     match dto % 6 {
         0 => drop(bind::<NewBillable>(&req)),

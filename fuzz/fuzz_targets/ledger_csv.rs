@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 // The one place this target names server internals (the module moves with the restructuring).
-use evo_billing_server::import::LedgerReader;
+use evo_billing_server::ingest::ledger_csv::LedgerReader;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(reader) = LedgerReader::new(std::io::Cursor::new(data)) else {
