@@ -47,8 +47,20 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
-    #[error("too many requests: {0}")]
-    TooManyRequests(String),
+    #[error("too many requests: {message}")]
+    TooManyRequests {
+        message: String,
+        /// Seconds until a retry can succeed (`Retry-After`).
+        retry_after: u64,
+    },
+    /// The store cannot take the request now (full disk, I/O errors, overload): 503 with
+    /// `Retry-After`; logged with its cause.
+    #[error("service unavailable")]
+    Unavailable {
+        retry_after: u64,
+        #[source]
+        source: Option<Source>,
+    },
     /// Anything else: logged in full by the middleware, answered as a bare 500.
     #[error("internal error")]
     Internal(#[source] Source),
@@ -78,7 +90,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -130,7 +143,11 @@ impl ApiError {
                 "The request body is larger than this server accepts.",
             ),
             ApiError::UnsupportedMediaType(m) => simple("UnsupportedMediaType", m),
-            ApiError::TooManyRequests(m) => simple("TooManyRequests", m),
+            ApiError::TooManyRequests { message, .. } => simple("TooManyRequests", message),
+            ApiError::Unavailable { .. } => simple(
+                "ServiceUnavailable",
+                "The server cannot store or read data right now; try again shortly.",
+            ),
             ApiError::Internal(_) => simple(
                 "InternalServerError",
                 "The server could not complete the request. It has been logged.",
@@ -143,9 +160,35 @@ impl ApiError {
 #[derive(Clone)]
 pub(super) struct Failure(pub Arc<ApiError>);
 
+impl ApiError {
+    /// `Retry-After` seconds, for the errors that have one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after, .. }
+            | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The store is out of service for a moment.
+    pub fn unavailable(e: impl Into<Source>) -> ApiError {
+        ApiError::Unavailable {
+            retry_after: 2,
+            source: Some(e.into()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
+        if let Some(secs) = self.retry_after() {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
         response.extensions_mut().insert(Failure(Arc::new(self)));
         response
     }
@@ -167,6 +210,7 @@ impl From<StoreError> for ApiError {
                 field: None,
                 message: m,
             },
+            other if other.is_unavailable() => ApiError::unavailable(other),
             other => ApiError::internal(other),
         }
     }
@@ -196,7 +240,10 @@ impl From<AuthError> for ApiError {
 
 impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> ApiError {
-        ApiError::internal(e)
+        match &e {
+            WriteError::Store(s) if s.is_unavailable() => ApiError::unavailable(e),
+            _ => ApiError::internal(e),
+        }
     }
 }
 

@@ -119,6 +119,8 @@ pub(super) async fn render(req: Request, next: Next) -> Response {
     if let Some(err) = failure {
         if err.status() == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(%method, path = %path, error = %err.chain(), "internal error");
+        } else if err.status() == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(%method, path = %path, error = %err.chain(), "store unavailable");
         }
         let mut out = neg.error(&err);
         keep_headers(resp.headers(), out.headers_mut());

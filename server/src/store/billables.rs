@@ -29,6 +29,15 @@ impl Billables<'_> {
     /// ledger is added to the roll-ups in the same transaction. Returns, per item, whether it
     /// was new (`false`: the call had already been reported: success, billed once).
     pub async fn record(&self, items: &[ResolvedBillable]) -> StoreResult<Vec<bool>> {
+        let result = self.record_in_one_transaction(items).await;
+        self.0.note_write(&result);
+        result
+    }
+
+    async fn record_in_one_transaction(
+        &self,
+        items: &[ResolvedBillable],
+    ) -> StoreResult<Vec<bool>> {
         let db = self.0;
         let now = now_unix();
         let mut tx = db.pool.begin().await?;

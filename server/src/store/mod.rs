@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{Any, AnyPool, Connection, Executor, Row, TransactionManager};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,38 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Is the database out of service for now (full disk, I/O or read-only errors, locks held
+    /// too long, lost connections, an exhausted pool): a condition a client should retry later
+    /// (503), not a fault of its request.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                match code.parse::<i64>() {
+                    // SQLite (extended codes keep the primary code in the low byte): BUSY 5,
+                    // LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14, PROTOCOL 15.
+                    Ok(n) => matches!(n & 0xFF, 5 | 6 | 8 | 10 | 13 | 14 | 15),
+                    // PostgreSQL SQLSTATE: connection (08), insufficient resources (53),
+                    // operator intervention (57), system errors (58), serialization (40001).
+                    Err(_) => {
+                        ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                            || code == "40001"
+                            || code == "40P01"
+                    }
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// A unique-key violation becomes [`StoreError::Conflict`] with `message`; anything else stays
     /// a database error (the `on_constraint` helper of realworld-axum-sqlx, in our words).
     pub fn conflict_on_unique(e: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
@@ -96,6 +128,8 @@ pub struct Store {
     pub backend: Backend,
     /// Accounts and customers recently read (see [`accounts::Lookups`]).
     lookups: Arc<accounts::Lookups>,
+    /// Whether the last write failed (and why): what /healthz reports.
+    writes: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -154,6 +188,24 @@ impl Store {
                 Some(Duration::from_secs(3600))
             })
             .acquire_timeout(Duration::from_secs(30))
+            // A connection comes back from a failed write in an unknown state: SQLite may have
+            // rolled the transaction back by itself (SQLITE_FULL, I/O errors), the ROLLBACK then
+            // fails, and sqlx still counts the transaction as open, so the connection's next
+            // `begin()` would be a SAVEPOINT inside it and its "commit" a RELEASE: acknowledged,
+            // never durable. Such a connection is closed instead of reused (closing rolls back
+            // whatever is left and frees its locks); a fresh one replaces it.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    // Ordered after the connection's queued ROLLBACK, if any.
+                    if conn.ping().await.is_err() {
+                        return Ok(false);
+                    }
+                    Ok(
+                        <Any as sqlx::Database>::TransactionManager::get_transaction_depth(conn)
+                            == 0,
+                    )
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -172,6 +224,7 @@ impl Store {
             pool,
             backend,
             lookups: Default::default(),
+            writes: Default::default(),
         })
     }
 
@@ -246,6 +299,31 @@ impl Store {
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Records how a write went, for [`Store::write_failure`].
+    pub(crate) fn note_write<T>(&self, result: &StoreResult<T>) {
+        if let Ok(mut w) = self.writes.lock() {
+            *w = result.as_ref().err().map(|e| e.to_string());
+        }
+    }
+
+    /// Why writes are failing, if the last one failed and a fresh write still fails (the probe
+    /// writes one settings row, durably, so a store that has recovered reports so at once).
+    pub async fn write_failure(&self) -> Option<String> {
+        let failing = self.writes.lock().ok().and_then(|w| w.clone());
+        failing.as_ref()?;
+        let probe = sqlx::query(&self.sql(
+            "INSERT INTO settings (key, value) VALUES ('write_probe', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ))
+        .bind(days::now_unix().to_string())
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(StoreError::from);
+        self.note_write(&probe);
+        probe.err().map(|e| e.to_string())
     }
 
     /// Refreshes the planner's statistics after a bulk load (a planner that believes the roll-up

@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod auth_matrix;
 mod billables;
+mod faults;
 mod formats;
 mod import;
 mod listener;

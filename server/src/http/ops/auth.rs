@@ -24,9 +24,10 @@ pub async fn authenticate(
     let creds = req.validate()?;
     let user_key = creds.user_name.to_ascii_lowercase();
     if !ctx.signin_by_ip.allow(&client) || !ctx.signin_by_user.allow(&user_key) {
-        return Err(ApiError::TooManyRequests(
-            "Too many sign-in attempts; wait a minute and try again.".into(),
-        ));
+        return Err(ApiError::TooManyRequests {
+            message: "Too many sign-in attempts; wait a minute and try again.".into(),
+            retry_after: 60,
+        });
     }
     let user = auth::sign_in(&ctx.db, &creds.user_name, &creds.password).await?;
     let (token, expires) = auth::start_session(&ctx.db, &user.id, creds.remember_me).await?;

@@ -12,8 +12,13 @@ use super::Backend;
 
 /// What to remove when a test's database is no longer used.
 enum Cleanup {
+    /// The caller cleans up (a database on a filesystem the test mounted).
+    Nothing,
     Folder(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl Drop for Cleanup {
@@ -53,6 +58,17 @@ impl Deref for TestDb {
     type Target = Store;
     fn deref(&self) -> &Store {
         &self.store
+    }
+}
+
+impl TestDb {
+    /// A database the test made itself (and removes itself).
+    pub fn wrap(store: Store, url: &str) -> TestDb {
+        TestDb {
+            store,
+            url: url.to_string(),
+            _cleanup: Arc::new(Cleanup::Nothing),
+        }
     }
 }
 
