@@ -391,10 +391,13 @@ pub(super) async fn bounds_in(
     table: &Table,
     account_id: &str,
 ) -> StoreResult<Option<(i64, i64)>> {
+    // Two subqueries: SQLite answers a lone MIN or MAX from the index, both at once by a scan.
     let row = sqlx::query(&db.sql(&format!(
-        "SELECT MIN(start) AS lo, MAX(start) AS hi FROM {} WHERE account_id = ? AND tier = 0",
-        table.name
+        "SELECT (SELECT MIN(start) FROM {t} WHERE account_id = ? AND tier = 0) AS lo, \
+                (SELECT MAX(start) FROM {t} WHERE account_id = ? AND tier = 0) AS hi",
+        t = table.name
     )))
+    .bind(account_id)
     .bind(account_id)
     .fetch_one(&mut **tx)
     .await?;
