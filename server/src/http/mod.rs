@@ -10,10 +10,12 @@
 //!
 //! Layers, outside in: tracing; [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
-//! line of each 500); the router.
+//! line of each 500); [`csrf::check`] (cookie-authenticated writes come from this server's
+//! pages); the router.
 
 pub mod binding;
 pub mod call;
+pub mod csrf;
 pub mod error;
 pub mod negotiate;
 pub mod openapi;
@@ -38,6 +40,7 @@ use reply::SuffixFormat;
 pub fn app(ctx: Ctx) -> Router {
     let routed = router::api_router()
         .fallback(static_files::fallback)
+        .layer(middleware::from_fn_with_state(ctx.clone(), csrf::check))
         .layer(middleware::from_fn(reply::render))
         .with_state(ctx);
     // The path must be normalized before routing, so that middleware wraps the whole router (a

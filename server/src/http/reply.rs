@@ -88,14 +88,21 @@ impl IntoResponse for NoContent {
 #[derive(Clone, Copy)]
 pub(super) struct SuffixFormat(pub Format);
 
-/// The negotiation of a request (from its query, suffix and `Accept`).
+/// The negotiation of a request (from its query, suffix and `Accept`). JSONP is never answered
+/// to a request the session cookie signs in: a `<script src>` on another site would send the
+/// cookie and read the answer; only explicit credentials (bearer, API key) or none get it.
 pub(super) fn negotiated(req: &Request) -> Negotiated {
     let suffix = req.extensions().get::<SuffixFormat>().map(|s| s.0);
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok());
-    Negotiated::new(req.uri().query(), suffix, accept)
+    let headers = req.headers();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let mut neg = Negotiated::new(req.uri().query(), suffix, accept);
+    let by_cookie = crate::auth::credentials::cookie(headers, crate::auth::SESSION_COOKIE)
+        .is_some()
+        && !headers.contains_key(header::AUTHORIZATION);
+    if by_cookie {
+        neg.callback = None;
+    }
+    neg
 }
 
 /// Writes carried values and errors in the request's format, turns the router's bare 405s

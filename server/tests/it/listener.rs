@@ -170,12 +170,34 @@ async fn cookie_sessions(backend: Backend) {
     let other_token = other["bearerToken"].as_str().unwrap().to_string();
     assert_ne!(other_token, token);
 
-    // Logout with the cookie: the cookie is cleared, and the session is over for cookie and
-    // bearer alike.
+    // Logout with the cookie from another site's page (or with no Origin at all): refused, the
+    // session lives on (a cross-site request cannot sign anyone out).
+    for origin in [Some("https://evil.example"), None] {
+        let mut req = s
+            .client
+            .post(s.url("/auth/logout"))
+            .header("cookie", &cookie);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "origin {origin:?}");
+    }
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Logout with the cookie from the server's own page: the cookie is cleared, and the session
+    // is over for cookie and bearer alike.
     let r = s
         .client
         .post(s.url("/auth/logout"))
         .header("cookie", &cookie)
+        .header("origin", s.url("").trim_end_matches('/'))
         .send()
         .await
         .unwrap();

@@ -47,7 +47,9 @@ pub async fn authenticate(
     let max_age = (expires - now_unix()).max(0);
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if ctx.config.secure_cookies {
+        // Behind HTTPS (configured, or a public URL that says so) the cookie never travels in
+        // clear.
+        if ctx.config.secure_cookies || ctx.public_url.starts_with("https://") {
             "; Secure"
         } else {
             ""
