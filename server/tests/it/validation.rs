@@ -813,8 +813,8 @@ async fn hostile_strings(backend: Backend) {
 
 async fn methods(backend: Backend) {
     let app = TestApp::new(backend).await;
-    let t = app.sign_in(MANAGER_A).await;
-    let t = Some(t.as_str());
+    let token = app.sign_in(MANAGER_A).await;
+    let t = Some(token.as_str());
     for (method, uri) in [
         ("DELETE", format!("/billing?{OCT_A}")),
         ("POST", format!("/billing?{OCT_A}")),
@@ -887,7 +887,7 @@ async fn methods(backend: Backend) {
             r.text()
         );
     }
-    assert_eq!(app.october_billing(t.unwrap()).await, fixture_october());
+    assert_eq!(app.october_billing(&token).await, fixture_october());
 }
 
 /// An unknown report id is not echoed whole: a 10 KB id makes a 10 KB error body (other
