@@ -158,7 +158,8 @@ pub struct ServeOptions {
     /// Do not run the report worker in this process.
     #[arg(long)]
     no_worker: bool,
-    /// This process's name in ReportInfo.server.
+    /// This process's name in ReportInfo.server and on its leases (default hostname:port);
+    /// a process that starts takes back the reports its name was running.
     #[arg(long, env = "EVO_BILLING_SERVER_NAME")]
     server_name: Option<String>,
 }

@@ -28,7 +28,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The longest `Retry-After` a receiver can impose between two attempts.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// How webhooks are sent.
 #[derive(Clone)]

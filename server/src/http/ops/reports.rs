@@ -29,6 +29,15 @@ pub async fn billing_report(
     if let Some(url) = &q.webhook_url {
         check_webhook_target(&ctx, url)?;
     }
+    if ctx.db.reports().active(&p.user_id).await? >= reports::MAX_ACTIVE_PER_OWNER {
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "You already have {} reports queued or running; wait for one to finish.",
+                reports::MAX_ACTIVE_PER_OWNER
+            ),
+            retry_after: 5,
+        });
+    }
     let record = ctx
         .db
         .reports()
@@ -96,14 +105,14 @@ pub async fn get_report(
     Ok(Reply(reports::info(&r, &ctx.public_url)))
 }
 
-/// Deletes a report; 409 while it runs.
+/// Deletes a report (and the notifications it has not sent); 409 while a live worker runs it.
 pub async fn delete_report(
     State(ctx): State<Ctx>,
     Caller(p): Caller,
     params: PathParams,
 ) -> ApiResult<NoContent> {
     let r = visible_report(&ctx, &p, params.get("id")).await?;
-    if r.status == ReportStatuses::Running {
+    if r.status == ReportStatuses::Running && !ctx.db.reports().lease_expired(&r.id).await? {
         return Err(ApiError::Conflict(
             "The report is running; delete it once it has finished.".into(),
         ));
