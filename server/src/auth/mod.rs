@@ -131,31 +131,50 @@ impl Principal {
         self.customer.as_ref().map(|c| c.path.as_str())
     }
 
-    /// The customer, if it exists in `account_id` and the caller may see it.
+    /// The customer, if it exists in `account_id` and the caller may see it. A Customer gets
+    /// the same 403 for an id outside its subtree as for one that does not exist, so it cannot
+    /// learn which ids exist elsewhere; others get 400 on `CustomerId` for a missing one.
     pub async fn customer(
         &self,
         db: &Store,
         account_id: &str,
         customer_id: &str,
     ) -> AuthResult<CustomerRow> {
-        let c = db
+        let found = db
             .accounts()
             .customer(customer_id)
             .await?
-            .filter(|c| c.account_id == account_id)
-            .ok_or_else(|| AuthError::BadField {
+            .filter(|c| c.account_id == account_id);
+        match (found, self.subtree()) {
+            (Some(c), Some(path)) if c.path.starts_with(path) => Ok(c),
+            (_, Some(_)) => Err(AuthError::Forbidden(format!(
+                "Customer '{customer_id}' is not one of your customers."
+            ))),
+            (Some(c), None) => Ok(c),
+            (None, None) => Err(AuthError::BadField {
                 code: "NotFound",
                 field: "CustomerId",
                 message: format!("There is no customer '{customer_id}' in account '{account_id}'."),
-            })?;
-        if let Some(path) = self.subtree() {
-            if !c.path.starts_with(path) {
-                return Err(AuthError::Forbidden(format!(
-                    "Customer '{customer_id}' is outside your customers."
-                )));
-            }
+            }),
         }
-        Ok(c)
+    }
+
+    /// Whether the caller may see `customer_id` of `account_id` (the account in its scope, and
+    /// for a Customer the customer in its subtree); store errors are errors.
+    pub async fn may_see_customer(
+        &self,
+        db: &Store,
+        account_id: &str,
+        customer_id: &str,
+    ) -> AuthResult<bool> {
+        if !self.may_see_account(account_id) {
+            return Ok(false);
+        }
+        match self.customer(db, account_id, customer_id).await {
+            Ok(_) => Ok(true),
+            Err(AuthError::Store(e)) => Err(AuthError::Store(e)),
+            Err(_) => Ok(false),
+        }
     }
 }
 

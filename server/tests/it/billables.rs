@@ -364,8 +364,18 @@ async fn billing_by_session(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     assert_eq!(r.error_code(), "NotFound");
-    // Another account's manager may not use the session, nor learn more than a 403.
+    let absent = r.text().replace("ses-nope", "ses-a7");
+    // Another account's manager may not use the session, nor tell it from an absent one (even
+    // with fields that contradict it, which must not be named).
     let b = app.sign_in(MANAGER_B).await;
+    for body in [
+        json!({"sessionId": "ses-a7", "callSid": "CA-A7"}),
+        json!({"sessionId": "ses-a7", "callSid": "CA-XX", "accountId": "acc-b", "customerId": "cus-b1"}),
+    ] {
+        let r = app.post_json("/billables", Some(&b), body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+        assert_eq!(r.text(), absent);
+    }
     let r = app
         .post_json(
             "/billables",
@@ -373,7 +383,7 @@ async fn billing_by_session(backend: Backend) {
             json!({"sessionId": "ses-a7", "callSid": "CA-A7"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     assert_eq!(
         app.db
             .billables()
@@ -382,16 +392,17 @@ async fn billing_by_session(backend: Backend) {
             .unwrap(),
         None
     );
-    // A Customer outside the session's customer: ses-a7 belongs to cus-a4.
+    // A Customer outside the session's customer (ses-a7 belongs to cus-a4): the same answer.
     let c = app.sign_in(CUSTOMER_A2).await;
     let r = app
         .post_json(
             "/billables",
             Some(&c),
-            json!({"sessionId": "ses-a7", "callSid": "CA-A7"}),
+            json!({"sessionId": "ses-a7", "callSid": "CA-XX", "customerId": "cus-a2"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(r.text(), absent);
     assert_eq!(
         app.db
             .billables()
