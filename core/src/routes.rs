@@ -362,6 +362,42 @@ pub const LOGOUT: Route = Route {
     summary: "End the session and clear the cookie",
 };
 
+pub const LIST_API_KEYS: Route = Route {
+    name: "ListApiKeys",
+    path: Some("/auth/apikeys"),
+    verbs: &["GET"],
+    operation: true,
+    writes: false,
+    access: Access::SignedIn,
+    request: Some("ListApiKeys"),
+    answer: Answer::Dto("ApiKeyList"),
+    summary: "The caller's API keys (an administrator's: everyone's), never the secrets",
+};
+
+pub const CREATE_API_KEY: Route = Route {
+    name: "CreateApiKey",
+    path: Some("/auth/apikeys"),
+    verbs: &["POST"],
+    operation: true,
+    writes: true,
+    access: Access::SignedIn,
+    request: Some("CreateApiKey"),
+    answer: Answer::Dto("CreatedApiKey"),
+    summary: "A new API key for the caller (from a session, not a key), optionally expiring",
+};
+
+pub const REVOKE_API_KEY: Route = Route {
+    name: "RevokeApiKey",
+    path: Some("/auth/apikeys/{id}"),
+    verbs: &["DELETE"],
+    operation: true,
+    writes: true,
+    access: Access::SignedIn,
+    request: Some("RevokeApiKey"),
+    answer: Answer::NoContent,
+    summary: "Revoke an API key (the caller's own; an administrator's: any) at once",
+};
+
 pub const HEALTH: Route = Route {
     name: "Health",
     path: Some("/healthz"),
@@ -408,6 +444,9 @@ pub const ROUTES: &[Route] = &[
     AUTH,
     AUTH_STATUS,
     LOGOUT,
+    LIST_API_KEYS,
+    CREATE_API_KEY,
+    REVOKE_API_KEY,
     HEALTH,
     OPENAPI,
 ];

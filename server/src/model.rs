@@ -201,6 +201,20 @@ pub struct CustomerBilling {
     pub recorded_calls: i64,
 }
 
+/// An API key as the store lists it (never the key, nor its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub user_id: String,
+    /// The owner's email.
+    pub email: String,
+    pub name: String,
+    pub created_at: i64,
+    /// Unix seconds; `None`: never.
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+}
+
 /// A report row, as the queue holds it.
 #[derive(Debug, Clone)]
 pub struct ReportRecord {

@@ -32,7 +32,8 @@ pub struct AppState {
     pub billables: BillableWriter,
     pub reports: Arc<ReportSettings>,
     pub signin_by_ip: RateLimiter,
-    pub signin_by_user: RateLimiter,
+    /// Failed sign-ins per user name at one address.
+    pub signin_failures: RateLimiter,
     pub principals: PrincipalCache,
 }
 
@@ -77,7 +78,7 @@ impl AppState {
             public_url,
             reports: settings,
             signin_by_ip: RateLimiter::new(30, Duration::from_secs(60)),
-            signin_by_user: RateLimiter::new(10, Duration::from_secs(60)),
+            signin_failures: RateLimiter::new(10, Duration::from_secs(15 * 60)),
             principals: PrincipalCache::default(),
         }))
     }

@@ -262,11 +262,24 @@ pub async fn start_session(db: &Store, user_id: &str, remember: bool) -> AuthRes
 
 /// Creates an API key for a user; returns the key (shown once).
 pub async fn create_api_key(db: &Store, user_id: &str, name: &str) -> AuthResult<String> {
+    Ok(create_expiring_api_key(db, user_id, name, None).await?.0)
+}
+
+/// Creates an API key that stops working after `days` (if given); returns the key (shown
+/// once) and its public id.
+pub async fn create_expiring_api_key(
+    db: &Store,
+    user_id: &str,
+    name: &str,
+    days: Option<u32>,
+) -> AuthResult<(String, String)> {
     let key = format!("{API_KEY_PREFIX}{}", new_token());
+    let id = crate::ids::new_id("key_");
+    let expires_at = days.map(|d| crate::store::days::now_unix() + i64::from(d) * 86_400);
     db.users()
-        .create_api_key(&token_hash(&key), user_id, name)
+        .create_api_key(&id, &token_hash(&key), user_id, name, expires_at)
         .await?;
-    Ok(key)
+    Ok((key, id))
 }
 
 /// The principal behind a bearer token or API key, if it is valid.

@@ -174,6 +174,26 @@ const SCHEMAS: &[(&str, &[Field])] = &[
         ("parentId", "string", false, "Move below this customer (same account, not in the moved subtree)"),
         ("makeRoot", "boolean", false, "Move to the root"),
     ]),
+    ("ListApiKeys", &[]),
+    ("ApiKeyList", &[("items", "[ApiKeyInfo", true, "Newest first")]),
+    ("ApiKeyInfo", &[
+        ("id", "string", true, "key_…: names the key to revoke it"),
+        ("name", "string", true, ""),
+        ("userName", "string", true, "The owner's email"),
+        ("createdAt", "string", true, "ISO 8601 UTC"),
+        ("expiresAt", "string", false, "ISO 8601 UTC; absent: never"),
+        ("revoked", "boolean", true, ""),
+        ("active", "boolean", true, "Neither revoked nor expired"),
+    ]),
+    ("CreateApiKey", &[
+        ("name", "string", true, "What the key is for"),
+        ("expiresInDays", "integer", false, "1 to 3660; absent: never expires"),
+    ]),
+    ("CreatedApiKey", &[
+        ("key", "string", true, "The secret, shown only here: send it as a bearer token"),
+        ("info", "#ApiKeyInfo", true, ""),
+    ]),
+    ("RevokeApiKey", &[("id", "string", true, "")]),
     ("Health", &[
         ("status", "string", true, "ok | unavailable"),
         ("database", "string", true, "sqlite | postgres"),

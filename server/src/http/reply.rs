@@ -14,8 +14,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use evo_billing_core::dto::{
-    AccountInfo, AccountList, AuthenticateResponse, BillingInfo, BillingSeries, CustomerInfo,
-    CustomerList, NewBillableResult, ReportInfo, UsageRecordInfo, UserInfo,
+    AccountInfo, AccountList, ApiKeyList, AuthenticateResponse, BillingInfo, BillingSeries,
+    CreatedApiKey, CustomerInfo, CustomerList, NewBillableResult, ReportInfo, UsageRecordInfo,
+    UserInfo,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -47,6 +48,8 @@ answers! {
     AccountInfo => neg::ACCOUNT_INFO,
     CustomerList => neg::CUSTOMER_LIST,
     CustomerInfo => neg::CUSTOMER_INFO,
+    ApiKeyList => neg::API_KEY_LIST,
+    CreatedApiKey => neg::CREATED_API_KEY,
 }
 
 /// A 200 answer with a DTO, written in the negotiated format.

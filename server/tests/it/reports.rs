@@ -1011,6 +1011,11 @@ async fn notifications_survive_a_crash(backend: Backend) {
     if claimed.kind == evo_billing_server::model::DeliveryKind::Webhook {
         assert!(ids.contains(&claimed.id), "{ids:?} {}", claimed.id);
     }
+    // Each owner's deliveries go one at a time: wait for the emails too.
+    let start = Instant::now();
+    while db.deliveries().pending().await.unwrap() > 0 && start.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     for id in [&one, &two] {
         let note = wait_for_webhook_note(&second, id, WAIT).await;
         assert_eq!(
