@@ -11,7 +11,9 @@
 //! Layers, outside in: tracing; [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
 //! line of each 500); [`csrf::check`] (cookie-authenticated writes come from this server's
-//! pages); the router.
+//! pages); the router. Around them all, the headers every answer carries (`nosniff`,
+//! `X-Frame-Options`, `Referrer-Policy`, `Cache-Control: no-store` unless the answer set its own);
+//! the dashboard's HTML also gets its Content-Security-Policy ([`static_files`]).
 
 pub mod binding;
 pub mod call;
@@ -25,11 +27,12 @@ pub mod router;
 pub mod static_files;
 
 use axum::extract::Request;
-use axum::http::Uri;
+use axum::http::{header, HeaderValue, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use evo_billing_core::routes;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::Ctx;
@@ -47,6 +50,25 @@ pub fn app(ctx: Ctx) -> Router {
     // `Router::layer` runs after the route was chosen).
     let normalized = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
+        // Every answer: no type sniffing, no framing, no referrer leaving the site; an answer
+        // that sets no caching of its own (every API answer: billing data, errors, files) is
+        // never stored. Dashboard files set theirs (immutable assets, no-cache HTML).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(middleware::from_fn(normalize))
         .service(routed);
     Router::new().fallback_service(normalized)

@@ -826,8 +826,81 @@ async fn api_keys_expire_and_are_revoked(backend: Backend) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\trevoked"));
 }
 
+/// Every answer carries nosniff, X-Frame-Options and Referrer-Policy; API answers (data,
+/// errors, files) are never cached; the dashboard's HTML has its CSP and is revalidated, its
+/// hashed assets are immutable. (Before: none of these headers.)
+async fn security_headers(backend: Backend) {
+    let s = serve(backend).await;
+    let token: Value = s.sign_in(MANAGER_A, false).await.json().await.unwrap();
+    let token = token["bearerToken"].as_str().unwrap().to_string();
+    for (path, auth) in [
+        (format!("/billing?{OCT_A}"), true),
+        (format!("/billing.csv?{OCT_A}"), true),
+        (format!("/billing?{OCT_A}"), false),
+        ("/healthz".to_string(), false),
+        ("/api/Nope".to_string(), false),
+    ] {
+        let mut req = s.client.get(s.url(&path));
+        if auth {
+            req = req.bearer_auth(&token);
+        }
+        let r = req.send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+    }
+    let folder = temp_dir();
+    let dir = folder.path().join("dist");
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><html>dashboard</html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("assets/app-1a2b.js"), "export {}").unwrap();
+    let mut opts = options();
+    opts.static_dir = Some(dir);
+    opts.run_worker = false;
+    let dashboard = TestApp::on(s.app.db.clone(), opts).await;
+    for path in ["/", "/app/customers/cus-a1"] {
+        let r = dashboard
+            .send_full(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let csp = r.headers["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(r.headers["cache-control"], "no-cache", "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    }
+    let r = dashboard
+        .send_full(
+            axum::http::Request::get("/assets/app-1a2b.js")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+}
+
 on_both_backends!(
     cookie_sessions,
+    security_headers,
     api_keys_expire_and_are_revoked,
     sign_in_rate_limits,
     api_keys,
