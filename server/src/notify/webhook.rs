@@ -475,6 +475,22 @@ impl WebhookSender {
     }
 }
 
+/// Whether `url` names a forbidden host without resolving anything: a loopback, private,
+/// link-local or reserved IP however it is spelled (the URL is parsed as browsers and the
+/// sender do, so `127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`, `0`, full-width digits and a
+/// trailing dot are all the address they mean), or `localhost`. The answer says which address.
+pub fn forbidden_literal(url: &str) -> Option<String> {
+    let parsed = Url::parse(url.trim()).ok()?;
+    match parsed.host()? {
+        url::Host::Ipv4(ip) => is_forbidden_ip(IpAddr::V4(ip)).then(|| ip.to_string()),
+        url::Host::Ipv6(ip) => is_forbidden_ip(IpAddr::V6(ip)).then(|| ip.to_string()),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some(d)
+        }
+    }
+}
+
 /// The outcome of one webhook attempt.
 #[derive(Debug)]
 pub enum Attempt {

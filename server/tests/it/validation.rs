@@ -383,6 +383,17 @@ async fn private_webhooks_refused(backend: Backend) {
         "http://[::1]:8080/hook",
         "http://[fe80::1]/hook",
         "http://0.0.0.0/hook",
+        // Other spellings of the same addresses (before: accepted at request time).
+        "http://127.1/hook",
+        "http://2130706433/hook",
+        "http://0x7f000001/hook",
+        "http://0177.0.0.1/hook",
+        "http://0/hook",
+        "http://\u{ff11}\u{ff12}\u{ff17}.\u{ff10}.\u{ff10}.\u{ff11}/hook",
+        "http://127.0.0.1./hook",
+        "http://localhost./hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://10.0.0.1.:80/hook",
     ] {
         let r = app
             .post_json(

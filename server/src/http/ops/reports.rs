@@ -13,7 +13,7 @@ use crate::http::call::{Bind, Caller, PathParams};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::reply::{NoContent, Reply};
 use crate::model::ReportRecord;
-use crate::notify::webhook::is_forbidden_ip;
+use crate::notify::webhook::forbidden_literal;
 use crate::reports;
 use crate::state::Ctx;
 
@@ -47,21 +47,17 @@ pub async fn billing_report(
     Ok(Reply(reports::info(&record, &ctx.public_url)))
 }
 
-/// Refuses at once a webhook aimed at a literal private address (the worker checks resolved
-/// names again before it connects).
+/// Refuses at once a webhook aimed at a private address however it is spelled (the worker
+/// checks resolved names again before it connects).
 fn check_webhook_target(ctx: &Ctx, url: &str) -> ApiResult<()> {
     if ctx.reports.webhooks.config().allow_private {
         return Ok(());
     }
-    let host = evo_billing_core::validation::url_host(url).unwrap_or_default();
-    let forbidden = host == "localhost"
-        || host.ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(is_forbidden_ip);
-    if forbidden {
+    if let Some(address) = forbidden_literal(url) {
         return Err(ApiError::bad_field(
             "InvalidUrl",
             "WebhookUrl",
-            "'Webhook Url' points to a private, loopback or link-local address, which this server does not call.",
+            format!("'Webhook Url' points to {address}, a private, loopback or link-local address, which this server does not call."),
         ));
     }
     Ok(())
