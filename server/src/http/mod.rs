@@ -10,11 +10,13 @@
 //!
 //! Layers, outside in: tracing; [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
-//! line of each 500); [`csrf::check`] (cookie-authenticated writes come from this server's
+//! line of each 500); [`admission::admit`] (how many requests run at once, load shedding,
+//! timeouts); [`csrf::check`] (cookie-authenticated writes come from this server's
 //! pages); the router. Around them all, the headers every answer carries (`nosniff`,
 //! `X-Frame-Options`, `Referrer-Policy`, `Cache-Control: no-store` unless the answer set its own);
 //! the dashboard's HTML also gets its Content-Security-Policy ([`static_files`]).
 
+pub mod admission;
 pub mod binding;
 pub mod call;
 pub mod csrf;
@@ -44,6 +46,10 @@ pub fn app(ctx: Ctx) -> Router {
     let routed = router::api_router()
         .fallback(static_files::fallback)
         .layer(middleware::from_fn_with_state(ctx.clone(), csrf::check))
+        .layer(middleware::from_fn_with_state(
+            ctx.clone(),
+            admission::admit,
+        ))
         .layer(middleware::from_fn(reply::render))
         .with_state(ctx);
     // The path must be normalized before routing, so that middleware wraps the whole router (a

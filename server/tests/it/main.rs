@@ -12,6 +12,7 @@ mod csrf;
 mod faults;
 mod formats;
 mod import;
+mod limits;
 mod listener;
 mod reports;
 mod rollups;
