@@ -1,0 +1,136 @@
+// `cargo xtask bench web`: the dashboard's transfer size and its paint times in headless
+// Chromium against a local server with demo data. Writes a Markdown section (for
+// docs/BENCHMARKS.md) to $EVO_BILLING_BENCH_OUT.
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { gzipSync } from "node:zlib";
+import os from "node:os";
+import { USERS, launch, newPage, startServer } from "./harness.mjs";
+
+const RUNS = 7;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const files = (process.env.EVO_BILLING_BENCH_FILES ?? "").split("\n").filter(Boolean);
+
+const sizes = files.map((f) => {
+  const bytes = readFileSync(f);
+  return { name: basename(f), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+});
+const gzipTotal = sizes.reduce((s, f) => s + f.gzip, 0);
+
+async function signedInContext(browser, base, width = 1280) {
+  const page = await newPage(browser, { width });
+  const r = await page.context().request.post(`${base}/auth/credentials`, {
+    data: { userName: USERS.manager.userName, password: USERS.manager.password },
+  });
+  if (!r.ok()) throw new Error(`sign-in failed: ${r.status()}`);
+  return page;
+}
+
+/** Waits for `performance.mark("evo:painted:<view>")` newer than `after` (ms since time origin). */
+async function paintedAfter(page, view, after) {
+  return page.waitForFunction(
+    ([v, t]) => {
+      const marks = performance.getEntriesByName(`evo:painted:${v}`).filter((m) => m.startTime > t);
+      return marks.length ? marks[marks.length - 1].startTime : false;
+    },
+    [view, after],
+    { timeout: 30_000, polling: 5 },
+  ).then((h) => h.jsonValue());
+}
+
+/** In-page: does `action` and returns performance.now() just before it. */
+async function timed(page, action, arg) {
+  return page.evaluate(([a, x]) => {
+    const t0 = performance.now();
+    if (a === "preset") {
+      const s = document.querySelector("#range-preset");
+      s.value = x;
+      s.dispatchEvent(new Event("change", { bubbles: true }));
+    } else if (a === "sort") {
+      document.querySelector(`button[data-sort="${x}"]`).click();
+    } else if (a === "filter") {
+      const i = document.querySelector("#customer-filter");
+      i.value = x;
+      i.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    return t0;
+  }, [action, arg]);
+}
+
+const server = await startServer({ demoCalls: Number(process.env.EVO_BILLING_BENCH_CALLS ?? 520000) });
+const browser = await launch();
+const results = {};
+try {
+  // Cold navigation to the overview's data painted: a new context each run (empty cache).
+  const nav = [];
+  for (let i = 0; i < RUNS; i++) {
+    const page = await signedInContext(browser, server.base);
+    await page.goto(`${server.base}/app/overview?account=acc-northwind`);
+    nav.push(await paintedAfter(page, "overview", 0));
+    await page.context().close();
+  }
+  results.nav = median(nav);
+
+  // Preset change to new data painted.
+  const page = await signedInContext(browser, server.base);
+  await page.goto(`${server.base}/app/overview?account=acc-northwind`);
+  let last = await paintedAfter(page, "overview", 0);
+  const presets = ["lastMonth", "last7Days", "thisMonth", "quarterToDate", "last30Days", "yesterday", "today"];
+  const preset = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = await timed(page, "preset", presets[i % presets.length]);
+    last = await paintedAfter(page, "overview", Math.max(t0, last));
+    preset.push(last - t0);
+  }
+  results.preset = median(preset);
+
+  // The customers table: first paint, sort, filter.
+  const first = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await signedInContext(browser, server.base);
+    await p.goto(`${server.base}/app/customers?account=acc-northwind&range=last12Months`);
+    first.push(await paintedAfter(p, "customers", 0));
+    await p.context().close();
+  }
+  results.customersFirst = median(first);
+  await page.goto(`${server.base}/app/customers?account=acc-northwind&range=last12Months`);
+  last = await paintedAfter(page, "customers", 0);
+  results.customerRows = await page.$eval('[data-testid="table-summary"]', (e) => e.textContent);
+  const sort = [];
+  for (const key of ["cost", "name", "subtree", "id", "cost", "recording", "name"]) {
+    const t0 = await timed(page, "sort", key);
+    last = await paintedAfter(page, "customers", Math.max(t0, last));
+    sort.push(last - t0);
+  }
+  results.sort = median(sort);
+  const filter = [];
+  for (const q of ["a", "ac", "acm", "", "1", "12", ""]) {
+    const t0 = await timed(page, "filter", q);
+    last = await paintedAfter(page, "customers", Math.max(t0, last));
+    filter.push(last - t0);
+  }
+  results.filter = median(filter);
+  await page.context().close();
+} finally {
+  await browser.close();
+  server.stop();
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const ms = (n) => `${Math.round(n)} ms`;
+const verdict = (v, budget) => (v <= budget ? "within budget" : "**over budget**");
+const md = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), headless Chromium ${browser.version?.() ?? ""}, server: debug build on SQLite, demo data, localhost. Medians of ${RUNS} runs (3 for the first table paint).
+
+| what | measured | budget | |
+|---|---|---|---|
+| transfer size of the app, gzip -9 (HTML + JS + wasm + CSS) | ${kb(gzipTotal)} | 300 KB | ${verdict(gzipTotal, 300 * 1024)} |
+| cold navigation to the overview's data painted | ${ms(results.nav)} | 1,000 ms | ${verdict(results.nav, 1000)} |
+| preset change to new data painted | ${ms(results.preset)} | 300 ms | ${verdict(results.preset, 300)} |
+| customers table, first paint (cold, ${results.customerRows}) | ${ms(results.customersFirst)} | 500 ms | ${verdict(results.customersFirst, 500)} |
+| customers table, sort to repaint | ${ms(results.sort)} | 100 ms | ${verdict(results.sort, 100)} |
+| customers table, filter to repaint | ${ms(results.filter)} | 100 ms | ${verdict(results.filter, 100)} |
+
+Files: ${sizes.map((f) => `${f.name} ${kb(f.raw)} (${kb(f.gzip)} gzip)`).join("; ")}.
+`;
+console.log(md);
+if (process.env.EVO_BILLING_BENCH_OUT) writeFileSync(process.env.EVO_BILLING_BENCH_OUT, md);

@@ -1,0 +1,299 @@
+//! The router, the session context and the view-state hooks every page shares.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use evo_billing_core::client::ApiError;
+use evo_billing_core::dto::{CustomerInfo, Role, UserInfo};
+use evo_billing_core::money::Currency;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::{path, NavigateOptions};
+
+use crate::api;
+use crate::components::layout::Shell;
+use crate::pages;
+use crate::query::ViewState;
+
+/// An account the user may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    /// From ListAccounts; `None` until it answered (or when the server lacks it).
+    pub currency: Option<Currency>,
+}
+
+/// Who is signed in, and what they may see. Provided once, at the root.
+#[derive(Clone, Copy)]
+pub struct Session {
+    /// `None`: not signed in (or not known yet, see `checked`).
+    pub user: RwSignal<Option<UserInfo>>,
+    /// `/auth/status` has answered at least once.
+    pub checked: RwSignal<bool>,
+    pub accounts: RwSignal<Vec<Account>>,
+    /// ListCustomers per account, read once per session (tree order).
+    pub customers: RwSignal<HashMap<String, Arc<Vec<CustomerInfo>>>>,
+    /// Why the session could not be checked (server down...).
+    pub error: RwSignal<Option<ApiError>>,
+}
+
+impl Session {
+    fn new() -> Session {
+        Session {
+            user: RwSignal::new(None),
+            checked: RwSignal::new(false),
+            accounts: RwSignal::new(Vec::new()),
+            customers: RwSignal::new(HashMap::new()),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// The user's role (the most powerful one listed).
+    pub fn role(&self) -> Option<Role> {
+        self.user.with(|u| {
+            u.as_ref()
+                .and_then(|u| u.roles.iter().filter_map(|r| Role::parse(r)).min())
+        })
+    }
+
+    /// ListUsageRecords is for SystemAdministrator and Manager.
+    pub fn can_see_usage(&self) -> bool {
+        matches!(
+            self.role(),
+            Some(Role::SystemAdministrator) | Some(Role::Manager)
+        )
+    }
+
+    /// Reads `/auth/status`, then the accounts (names from the status at once, currencies from
+    /// ListAccounts when it answers).
+    pub fn refresh(self) {
+        spawn_local(async move {
+            match api::auth_status().await {
+                Ok(user) if user.is_authenticated => {
+                    let accounts: Vec<Account> = user
+                        .account_ids
+                        .iter()
+                        .enumerate()
+                        .map(|(i, id)| Account {
+                            id: id.clone(),
+                            name: user
+                                .account_names
+                                .get(i)
+                                .filter(|n| !n.is_empty())
+                                .cloned()
+                                .unwrap_or_else(|| id.clone()),
+                            currency: None,
+                        })
+                        .collect();
+                    self.accounts.set(accounts);
+                    self.user.set(Some(user));
+                    self.error.set(None);
+                    self.checked.set(true);
+                    self.load_account_details();
+                }
+                Ok(_) => {
+                    self.user.set(None);
+                    self.error.set(None);
+                    self.checked.set(true);
+                }
+                Err(e) => {
+                    self.user.set(None);
+                    self.error.set(Some(e));
+                    self.checked.set(true);
+                }
+            }
+        });
+    }
+
+    fn load_account_details(self) {
+        spawn_local(async move {
+            if let Ok(list) = api::accounts().await {
+                self.accounts.update(|accounts| {
+                    for info in list.items {
+                        let id = info.id.clone().unwrap_or_default();
+                        let currency = info.currency.as_deref().and_then(|c| c.parse().ok());
+                        match accounts.iter_mut().find(|a| a.id == id) {
+                            Some(a) => {
+                                a.currency = currency;
+                                if let Some(n) = info.name.filter(|n| !n.is_empty()) {
+                                    a.name = n;
+                                }
+                            }
+                            None => accounts.push(Account {
+                                name: info.name.unwrap_or_else(|| id.clone()),
+                                id,
+                                currency,
+                            }),
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    /// Signed out: forget everything the session had read.
+    pub fn clear(self) {
+        self.user.set(None);
+        self.accounts.set(Vec::new());
+        self.customers.set(HashMap::new());
+    }
+
+    /// The account a view shows: the URL's, else the first the user may see.
+    pub fn account_for(&self, state: &ViewState) -> Option<Account> {
+        let accounts = self.accounts.get();
+        match &state.account {
+            Some(id) => Some(
+                accounts
+                    .iter()
+                    .find(|a| &a.id == id)
+                    .cloned()
+                    .unwrap_or(Account {
+                        id: id.clone(),
+                        name: id.clone(),
+                        currency: None,
+                    }),
+            ),
+            None => accounts.first().cloned(),
+        }
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// Today's date and the seconds into it, in UTC (the API's days are UTC days).
+pub fn today_utc() -> (NaiveDate, i64) {
+    let now = js_sys::Date::new_0();
+    let day = NaiveDate::from_ymd_opt(
+        now.get_utc_full_year() as i32,
+        now.get_utc_month() + 1,
+        now.get_utc_date(),
+    )
+    .unwrap_or_default();
+    let secs = i64::from(now.get_utc_hours()) * 3600
+        + i64::from(now.get_utc_minutes()) * 60
+        + i64::from(now.get_utc_seconds());
+    (day, secs)
+}
+
+/// The view state of the current URL.
+pub fn use_view_state() -> Memo<ViewState> {
+    let location = use_location();
+    Memo::new(move |_| ViewState::from_query(&location.search.get()))
+}
+
+/// Moves to `state` on the current page: a new history entry (back returns), or a replaced one
+/// (typing in a filter).
+pub fn use_set_view_state() -> impl Fn(ViewState, bool) + Clone + Send + Sync + 'static {
+    let location = use_location();
+    let navigate = use_navigate();
+    move |state: ViewState, replace: bool| {
+        let path = location.pathname.get_untracked();
+        navigate(
+            &format!("{path}{}", state.to_query()),
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    }
+}
+
+/// The current path and query, for coming back after signing in.
+pub fn current_location() -> String {
+    let Some(window) = web_sys::window() else {
+        return "/app/overview".into();
+    };
+    let loc = window.location();
+    format!(
+        "{}{}",
+        loc.pathname().unwrap_or_default(),
+        loc.search().unwrap_or_default()
+    )
+}
+
+/// Marks that a view's data is on screen (after the browser painted it), for the benchmarks and
+/// the end-to-end tests: `performance.mark("evo:painted:<view>")`.
+pub fn mark_painted(view: &'static str) {
+    request_animation_frame(move || {
+        set_timeout(
+            move || {
+                if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = p.mark(&format!("evo:painted:{view}"));
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    });
+}
+
+/// Sends a 401 from any call to the sign-in page, with the way back.
+#[component]
+fn UnauthorizedHandler() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    api::set_on_unauthorized(move || {
+        let here = current_location();
+        session.clear();
+        if !here.starts_with("/app/sign-in") {
+            navigate(
+                &format!(
+                    "/app/sign-in?next={}",
+                    evo_billing_core::client::encode_component(&here)
+                ),
+                NavigateOptions::default(),
+            );
+        }
+    });
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::new();
+    provide_context(session);
+    session.refresh();
+    view! {
+        <Router>
+            <UnauthorizedHandler />
+            <Routes fallback=|| view! { <Shell><pages::NotFound /></Shell> }>
+                <Route path=path!("/") view=|| view! { <Redirect path="/app/overview" /> } />
+                <Route path=path!("/app") view=|| view! { <Redirect path="/app/overview" /> } />
+                <Route path=path!("/app/sign-in") view=pages::sign_in::SignIn />
+                <Route
+                    path=path!("/app/overview")
+                    view=|| view! { <Shell><pages::overview::Overview /></Shell> }
+                />
+                <Route
+                    path=path!("/app/customers")
+                    view=|| view! { <Shell><pages::customers::Customers /></Shell> }
+                />
+                <Route
+                    path=path!("/app/customers/:id")
+                    view=|| view! { <Shell><pages::customer::CustomerPage /></Shell> }
+                />
+                <Route
+                    path=path!("/app/usage")
+                    view=|| view! { <Shell><pages::usage::Usage /></Shell> }
+                />
+                <Route
+                    path=path!("/app/reports")
+                    view=|| view! { <Shell><pages::reports::Reports /></Shell> }
+                />
+                <Route
+                    path=path!("/app/report-call")
+                    view=|| view! { <Shell><pages::report_call::ReportCall /></Shell> }
+                />
+            </Routes>
+        </Router>
+    }
+}
+
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,221 @@
+//! SVG charts drawn by the app: axes with exact tick labels, a title, a `<title>` tooltip per
+//! bar, and the same figures as a table beside it, so a chart reads without colour and without
+//! sight. Horizontal positions are percentages (the chart fills its box at any width, text stays
+//! at its CSS size); vertical positions are pixels.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::chart::{bands, label_stride, Scale};
+
+/// One bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// Under the bar (`1 Nov`).
+    pub label: String,
+    /// The value in the chart's integer unit (micros, calls…).
+    pub value: i64,
+    /// The value as people read it (`1,234.56 USD`).
+    pub value_text: String,
+    /// Drawn hatched: an estimate, not a measured figure.
+    pub estimate: bool,
+}
+
+/// Formats an axis value (in the chart's unit) for a tick label.
+pub type TickFormat = Arc<dyn Fn(i64) -> String + Send + Sync>;
+
+const HEIGHT: f64 = 220.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 28.0;
+
+/// Vertical bars over time (or any sequence).
+#[component]
+pub fn BarChart(
+    #[prop(into)] title: String,
+    bars: Vec<Bar>,
+    /// The smallest tick step (1 cent = 10,000 micros; 1 for counts).
+    unit: i64,
+    tick_format: TickFormat,
+    /// Column headers of the data table: what a label is, what a value is.
+    #[prop(into)]
+    columns: (String, String),
+) -> impl IntoView {
+    let scale = Scale::nice(bars.iter().map(|b| b.value), 4, unit);
+    let plot = HEIGHT - TOP - BOTTOM;
+    let y = |v: i64| TOP + plot - scale.position(v, plot);
+    let ticks = scale.ticks();
+    let zero_y = y(0.max(scale.min));
+    let slots = bands(bars.len(), 100.0, 0.2);
+    let stride = label_stride(bars.len(), 320.0, 44.0);
+    let summary = format!(
+        "{title}: {} values; details in the table below.",
+        bars.len()
+    );
+    let axis_labels = ticks
+        .iter()
+        .map(|t| {
+            let ty = y(*t);
+            let text = tick_format(*t);
+            view! {
+                <text x="100%" dx="-6" y=format!("{:.1}", ty + 4.0) text-anchor="end" class="tick">
+                    {text}
+                </text>
+            }
+        })
+        .collect_view();
+    let grid = ticks
+        .iter()
+        .map(|t| {
+            let ty = format!("{:.1}", y(*t));
+            view! { <line x1="0%" x2="100%" y1=ty.clone() y2=ty class="grid" /> }
+        })
+        .collect_view();
+    let rects = bars
+        .iter()
+        .zip(slots.iter())
+        .enumerate()
+        .map(|(i, (b, band))| {
+            let top = y(b.value.max(0)).min(zero_y);
+            let bottom = y(b.value.min(0)).max(zero_y);
+            let h = (bottom - top).max(if b.value != 0 { 1.0 } else { 0.0 });
+            let class = if b.estimate { "bar estimate" } else { "bar" };
+            let tip = format!(
+                "{}: {}{}",
+                b.label,
+                b.value_text,
+                if b.estimate { " (estimate)" } else { "" }
+            );
+            let label = (i % stride == 0).then(|| {
+                view! {
+                    <text
+                        x=format!("{:.3}%", band.start + band.width / 2.0)
+                        y=format!("{:.1}", HEIGHT - 8.0)
+                        text-anchor="middle"
+                        class="tick"
+                    >
+                        {b.label.clone()}
+                    </text>
+                }
+            });
+            view! {
+                <g>
+                    <rect
+                        x=format!("{:.3}%", band.start)
+                        width=format!("{:.3}%", band.width)
+                        y=format!("{top:.1}")
+                        height=format!("{h:.1}")
+                        class=class
+                    >
+                        <title>{tip}</title>
+                    </rect>
+                    {label}
+                </g>
+            }
+        })
+        .collect_view();
+    let rows = bars
+        .iter()
+        .map(|b| {
+            view! {
+                <tr>
+                    <th scope="row">{b.label.clone()}</th>
+                    <td class="num">
+                        {b.value_text.clone()}
+                        {b.estimate.then_some(" (estimate)")}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let (label_col, value_col) = columns;
+    view! {
+        <figure class="chart">
+            <figcaption>{title.clone()}</figcaption>
+            <div class="chart-box">
+                <svg class="axis" height=HEIGHT aria-hidden="true">
+                    {axis_labels}
+                </svg>
+                <svg class="plot" height=HEIGHT role="img" aria-label=summary>
+                    {grid}
+                    <line x1="0%" x2="100%" y1=format!("{zero_y:.1}") y2=format!("{zero_y:.1}") class="baseline" />
+                    {rects}
+                </svg>
+            </div>
+            <details>
+                <summary>"Show as table"</summary>
+                <div class="table-wrap" tabindex="0" role="region" aria-label=format!("{title} (table)")>
+                    <table>
+                        <thead>
+                            <tr>
+                                <th scope="col">{label_col}</th>
+                                <th scope="col" class="num">{value_col}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </details>
+        </figure>
+    }
+}
+
+/// One row of a horizontal bar chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub label: String,
+    pub value: i64,
+    pub value_text: String,
+}
+
+/// Horizontal bars with their label and value written beside them (readable without colour).
+#[component]
+pub fn RowChart(#[prop(into)] title: String, rows: Vec<Row>) -> impl IntoView {
+    let scale = Scale::nice(rows.iter().map(|r| r.value), 4, 1);
+    let row_h = 42.0;
+    let height = (rows.len() as f64 * row_h).max(row_h);
+    let items = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let top = i as f64 * row_h;
+            let width = scale.position(r.value.max(0), 100.0);
+            let tip = format!("{}: {}", r.label, r.value_text);
+            view! {
+                <g>
+                    <text x="0" y=format!("{:.1}", top + 15.0) class="row-label">
+                        {r.label.clone()}
+                    </text>
+                    <text x="100%" y=format!("{:.1}", top + 15.0) text-anchor="end" class="row-value">
+                        {r.value_text.clone()}
+                    </text>
+                    <rect x="0" y=format!("{:.1}", top + 21.0) width="100%" height="12" class="track" />
+                    <rect
+                        x="0"
+                        y=format!("{:.1}", top + 21.0)
+                        width=format!("{width:.3}%")
+                        height="12"
+                        class="bar"
+                    >
+                        <title>{tip}</title>
+                    </rect>
+                </g>
+            }
+        })
+        .collect_view();
+    let label = format!(
+        "{title}: {}",
+        rows.iter()
+            .map(|r| format!("{} {}", r.label, r.value_text))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            <svg class="rows" height=height role="img" aria-label=label>
+                {items}
+            </svg>
+        </figure>
+    }
+}
