@@ -43,6 +43,8 @@ describe("sign-in and roles", () => {
       await page.waitForURL(/\/app\/overview/);
       assert.equal(await page.textContent('[data-testid="role"]'), user.role);
       assert.match(await page.textContent('[data-testid="who"]'), new RegExp(user.userName.replace(".", "\\.")));
+      await settled(page, "overview");
+      await noProblems(page, `${key} overview`);
       const usageLink = await page.$('header nav a[href^="/app/usage"]');
       if (key === "customer") {
         assert.equal(usageLink, null, "no Usage link for a Customer");
@@ -52,8 +54,6 @@ describe("sign-in and roles", () => {
       } else {
         assert.ok(usageLink, "Usage link for admin and manager");
       }
-      await settled(page, "overview");
-      await noProblems(page, `${key} overview`);
       await page.context().close();
     });
   }
@@ -316,6 +316,40 @@ describe("session", () => {
       await noAxe(page, `${path} at 390 px`);
     }
     await noProblems(page, "narrow");
+    await page.context().close();
+  });
+});
+
+describe("untrusted text", () => {
+  test("a customer named <img src=x onerror=alert(1)> renders as text", async (t) => {
+    const page = await newPage(browser);
+    await signIn(page, server.base, USERS.admin);
+    const name = "<img src=x onerror=alert(1)>";
+    const created = await page.evaluate(async (n) => {
+      const r = await fetch("/customers", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ accountId: "acc-northwind", name: n }),
+      });
+      const type = r.headers.get("content-type") ?? "";
+      return { status: r.status, json: type.includes("json") ? await r.json() : null };
+    }, name);
+    if (created.status === 404 || created.json === null) {
+      t.todo("the server does not offer CreateCustomer (POST /customers) yet");
+      await page.context().close();
+      return;
+    }
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    await page.goto(`${server.base}/app/customers?account=acc-northwind&q=${encodeURIComponent("onerror")}`);
+    await settled(page, "customers");
+    const cell = await page.textContent('[data-testid="customer-row"] th a');
+    assert.equal(cell.trim(), name, "the name is shown as typed");
+    assert.equal(await page.$('[data-testid="customers"] img'), null, "no <img> element was made");
+    await page.goto(`${server.base}/app/customers/${encodeURIComponent(created.json.id)}?account=acc-northwind`);
+    await settled(page, "customer");
+    assert.equal((await page.textContent('[data-testid="customer-name"]')).trim(), name);
+    assert.deepEqual(await page.evaluate(() => window.__alerts ?? []), [], "no script ran");
+    await noProblems(page, "untrusted text");
     await page.context().close();
   });
 });

@@ -9,14 +9,12 @@ use evo_billing_core::dto::{CustomerInfo, Role, UserInfo};
 use evo_billing_core::money::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, NavigateOptions};
 
 use crate::api;
 use crate::components::layout::Shell;
 use crate::pages;
-use crate::query::ViewState;
+use crate::query::{decode_component, ViewState};
+use crate::router::{navigate, provide_router, use_location};
 
 /// An account the user may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,17 +189,9 @@ pub fn use_view_state() -> Memo<ViewState> {
 /// (typing in a filter).
 pub fn use_set_view_state() -> impl Fn(ViewState, bool) + Clone + Send + Sync + 'static {
     let location = use_location();
-    let navigate = use_navigate();
     move |state: ViewState, replace: bool| {
         let path = location.pathname.get_untracked();
-        navigate(
-            &format!("{path}{}", state.to_query()),
-            NavigateOptions {
-                replace,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        navigate(&format!("{path}{}", state.to_query()), replace);
     }
 }
 
@@ -234,10 +224,7 @@ pub fn mark_painted(view: &'static str) {
 }
 
 /// Sends a 401 from any call to the sign-in page, with the way back.
-#[component]
-fn UnauthorizedHandler() -> impl IntoView {
-    let session = use_session();
-    let navigate = use_navigate();
+fn handle_unauthorized(session: Session) {
     api::set_on_unauthorized(move || {
         let here = current_location();
         session.clear();
@@ -247,53 +234,90 @@ fn UnauthorizedHandler() -> impl IntoView {
                     "/app/sign-in?next={}",
                     evo_billing_core::client::encode_component(&here)
                 ),
-                NavigateOptions::default(),
+                false,
             );
         }
     });
+}
+
+/// The pages, by path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Page {
+    Root,
+    SignIn,
+    Overview,
+    Customers,
+    Customer(String),
+    Usage,
+    Reports,
+    ReportCall,
+    NotFound,
+}
+
+fn route(path: &str) -> Page {
+    let path = path.trim_end_matches('/');
+    match path {
+        "" | "/app" => Page::Root,
+        "/app/sign-in" => Page::SignIn,
+        "/app/overview" => Page::Overview,
+        "/app/customers" => Page::Customers,
+        "/app/usage" => Page::Usage,
+        "/app/reports" => Page::Reports,
+        "/app/report-call" => Page::ReportCall,
+        other => match other.strip_prefix("/app/customers/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => Page::Customer(decode_component(id)),
+            _ => Page::NotFound,
+        },
+    }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
+    let location = provide_router();
+    handle_unauthorized(session);
     session.refresh();
-    view! {
-        <Router>
-            <UnauthorizedHandler />
-            <Routes fallback=|| view! { <Shell><pages::NotFound /></Shell> }>
-                <Route path=path!("/") view=|| view! { <Redirect path="/app/overview" /> } />
-                <Route path=path!("/app") view=|| view! { <Redirect path="/app/overview" /> } />
-                <Route path=path!("/app/sign-in") view=pages::sign_in::SignIn />
-                <Route
-                    path=path!("/app/overview")
-                    view=|| view! { <Shell><pages::overview::Overview /></Shell> }
-                />
-                <Route
-                    path=path!("/app/customers")
-                    view=|| view! { <Shell><pages::customers::Customers /></Shell> }
-                />
-                <Route
-                    path=path!("/app/customers/:id")
-                    view=|| view! { <Shell><pages::customer::CustomerPage /></Shell> }
-                />
-                <Route
-                    path=path!("/app/usage")
-                    view=|| view! { <Shell><pages::usage::Usage /></Shell> }
-                />
-                <Route
-                    path=path!("/app/reports")
-                    view=|| view! { <Shell><pages::reports::Reports /></Shell> }
-                />
-                <Route
-                    path=path!("/app/report-call")
-                    view=|| view! { <Shell><pages::report_call::ReportCall /></Shell> }
-                />
-            </Routes>
-        </Router>
+    let page = Memo::new(move |_| route(&location.pathname.get()));
+    move || match page.get() {
+        Page::Root => {
+            // After this render: a navigation inside it would re-enter the router's signal.
+            request_animation_frame(|| navigate("/app/overview", true));
+            ().into_any()
+        }
+        Page::SignIn => view! { <pages::sign_in::SignIn /> }.into_any(),
+        Page::Overview => view! { <Shell><pages::overview::Overview /></Shell> }.into_any(),
+        Page::Customers => view! { <Shell><pages::customers::Customers /></Shell> }.into_any(),
+        Page::Customer(id) => {
+            view! { <Shell><pages::customer::CustomerPage id=id.clone() /></Shell> }.into_any()
+        }
+        Page::Usage => view! { <Shell><pages::usage::Usage /></Shell> }.into_any(),
+        Page::Reports => view! { <Shell><pages::reports::Reports /></Shell> }.into_any(),
+        Page::ReportCall => view! { <Shell><pages::report_call::ReportCall /></Shell> }.into_any(),
+        Page::NotFound => view! { <Shell><pages::NotFound /></Shell> }.into_any(),
     }
 }
 
 pub fn mount() {
     leptos::mount::mount_to_body(App);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn routes_by_path() {
+        assert_eq!(route("/"), Page::Root);
+        assert_eq!(route("/app/"), Page::Root);
+        assert_eq!(route("/app/customers/"), Page::Customers);
+        assert_eq!(
+            route("/app/customers/cus%2F1"),
+            Page::Customer("cus/1".into())
+        );
+        assert_eq!(route("/app/customers/a/b"), Page::NotFound);
+        assert_eq!(route("/app/nothing"), Page::NotFound);
+        assert_eq!(route("/app/sign-in"), Page::SignIn);
+    }
 }

@@ -60,7 +60,7 @@ pub enum Direction {
 }
 
 /// Everything a view shows that the user chose.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewState {
     /// The account; `None` = the first the user may see.
     pub account: Option<String>,
@@ -74,6 +74,20 @@ pub struct ViewState {
     pub page: u32,
     /// Split of time series (Usage); `None` = the view's default.
     pub granularity: Option<Granularity>,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            account: None,
+            range: RangeChoice::default(),
+            filter: String::new(),
+            sort: None,
+            direction: Direction::Ascending,
+            page: 1,
+            granularity: None,
+        }
+    }
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component (`+` is a space; bad escapes stay

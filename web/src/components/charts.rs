@@ -26,6 +26,22 @@ pub struct Bar {
 pub type TickFormat = Arc<dyn Fn(i64) -> String + Send + Sync>;
 
 const HEIGHT: f64 = 220.0;
+
+/// `v` to one decimal, without the float formatter (which costs the wasm ~10 KB).
+fn px(v: f64) -> String {
+    let tenths = (v * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let t = tenths.unsigned_abs();
+    format!("{sign}{}.{}", t / 10, t % 10)
+}
+
+/// `v` percent to three decimals.
+fn pct(v: f64) -> String {
+    let m = (v * 1000.0).round() as i64;
+    let sign = if m < 0 { "-" } else { "" };
+    let t = m.unsigned_abs();
+    format!("{sign}{}.{:03}%", t / 1000, t % 1000)
+}
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 28.0;
 
@@ -47,7 +63,8 @@ pub fn BarChart(
     let ticks = scale.ticks();
     let zero_y = y(0.max(scale.min));
     let slots = bands(bars.len(), 100.0, 0.2);
-    let stride = label_stride(bars.len(), 320.0, 44.0);
+    // Labels for a plot as narrow as a phone's (about 260 px), so they never overlap.
+    let stride = label_stride(bars.len(), 260.0, 52.0);
     let summary = format!(
         "{title}: {} values; details in the table below.",
         bars.len()
@@ -58,7 +75,7 @@ pub fn BarChart(
             let ty = y(*t);
             let text = tick_format(*t);
             view! {
-                <text x="100%" dx="-6" y=format!("{:.1}", ty + 4.0) text-anchor="end" class="tick">
+                <text x="100%" dx="-6" y=px(ty + 4.0) text-anchor="end" class="tick">
                     {text}
                 </text>
             }
@@ -67,7 +84,7 @@ pub fn BarChart(
     let grid = ticks
         .iter()
         .map(|t| {
-            let ty = format!("{:.1}", y(*t));
+            let ty = px(y(*t));
             view! { <line x1="0%" x2="100%" y1=ty.clone() y2=ty class="grid" /> }
         })
         .collect_view();
@@ -89,8 +106,8 @@ pub fn BarChart(
             let label = (i % stride == 0).then(|| {
                 view! {
                     <text
-                        x=format!("{:.3}%", band.start + band.width / 2.0)
-                        y=format!("{:.1}", HEIGHT - 8.0)
+                        x=pct(band.start + band.width / 2.0)
+                        y=px(HEIGHT - 8.0)
                         text-anchor="middle"
                         class="tick"
                     >
@@ -101,10 +118,10 @@ pub fn BarChart(
             view! {
                 <g>
                     <rect
-                        x=format!("{:.3}%", band.start)
-                        width=format!("{:.3}%", band.width)
-                        y=format!("{top:.1}")
-                        height=format!("{h:.1}")
+                        x=pct(band.start)
+                        width=pct(band.width)
+                        y=px(top)
+                        height=px(h)
                         class=class
                     >
                         <title>{tip}</title>
@@ -133,12 +150,12 @@ pub fn BarChart(
         <figure class="chart">
             <figcaption>{title.clone()}</figcaption>
             <div class="chart-box">
-                <svg class="axis" height=HEIGHT aria-hidden="true">
+                <svg class="axis" height="220" aria-hidden="true">
                     {axis_labels}
                 </svg>
-                <svg class="plot" height=HEIGHT role="img" aria-label=summary>
+                <svg class="plot" height="220" role="img" aria-label=summary>
                     {grid}
-                    <line x1="0%" x2="100%" y1=format!("{zero_y:.1}") y2=format!("{zero_y:.1}") class="baseline" />
+                    <line x1="0%" x2="100%" y1=px(zero_y) y2=px(zero_y) class="baseline" />
                     {rects}
                 </svg>
             </div>
@@ -183,17 +200,17 @@ pub fn RowChart(#[prop(into)] title: String, rows: Vec<Row>) -> impl IntoView {
             let tip = format!("{}: {}", r.label, r.value_text);
             view! {
                 <g>
-                    <text x="0" y=format!("{:.1}", top + 15.0) class="row-label">
+                    <text x="0" y=px(top + 15.0) class="row-label">
                         {r.label.clone()}
                     </text>
-                    <text x="100%" y=format!("{:.1}", top + 15.0) text-anchor="end" class="row-value">
+                    <text x="100%" y=px(top + 15.0) text-anchor="end" class="row-value">
                         {r.value_text.clone()}
                     </text>
-                    <rect x="0" y=format!("{:.1}", top + 21.0) width="100%" height="12" class="track" />
+                    <rect x="0" y=px(top + 21.0) width="100%" height="12" class="track" />
                     <rect
                         x="0"
-                        y=format!("{:.1}", top + 21.0)
-                        width=format!("{width:.3}%")
+                        y=px(top + 21.0)
+                        width=pct(width)
                         height="12"
                         class="bar"
                     >
@@ -213,7 +230,7 @@ pub fn RowChart(#[prop(into)] title: String, rows: Vec<Row>) -> impl IntoView {
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg class="rows" height=height role="img" aria-label=label>
+            <svg class="rows" height=px(height) role="img" aria-label=label>
                 {items}
             </svg>
         </figure>

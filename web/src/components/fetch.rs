@@ -50,10 +50,16 @@ where
     };
     let generation = StoredValue::new(0u64);
     let fetch = std::rc::Rc::new(fetch);
-    Effect::new(move |_| {
-        let _ = f.version.get();
-        let Some(k) = key() else {
-            return;
+    // Loads when the key or the version changes, not whenever a signal the key reads changes.
+    Effect::new(move |previous: Option<(Option<K>, u64)>| {
+        let version = f.version.get();
+        let k = key();
+        let current = (k.clone(), version);
+        if previous.as_ref() == Some(&current) {
+            return current;
+        }
+        let Some(k) = k else {
+            return current;
         };
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
@@ -73,6 +79,7 @@ where
             }
             f.loading.set(false);
         });
+        current
     });
     f
 }

@@ -3,12 +3,11 @@
 
 use evo_billing_core::date_range::{ymd, DateRange, Preset};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::app::{current_location, today_utc, use_session, use_set_view_state, use_view_state};
 use crate::query::{RangeChoice, ViewState};
+use crate::router::{navigate, use_location};
 
 /// `1 Nov 2026`.
 pub fn day_label(day: chrono::NaiveDate) -> String {
@@ -46,7 +45,6 @@ pub fn range_label(range: DateRange) -> String {
 #[component]
 pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
     // Not signed in: to the sign-in page, and back here afterwards.
     Effect::new(move |_| {
         if session.checked.get()
@@ -59,10 +57,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                     "/app/sign-in?next={}",
                     evo_billing_core::client::encode_component(&next)
                 ),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
+                true,
             );
         }
     });
@@ -92,20 +87,18 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
     let state = use_view_state();
     let location = use_location();
     let signing_out = RwSignal::new(false);
     let carried = move || state.get().carried().to_query();
     let link = move |path: &'static str| move || format!("{path}{}", carried());
     let sign_out = move |_| {
-        let navigate = navigate.clone();
         signing_out.set(true);
         leptos::task::spawn_local(async move {
             let _ = api::sign_out().await;
             session.clear();
             signing_out.set(false);
-            navigate("/app/sign-in", NavigateOptions::default());
+            navigate("/app/sign-in", false);
         });
     };
     let current = move |prefix: &'static str| {
@@ -286,6 +279,18 @@ pub fn Toolbar(#[prop(optional)] show_range: bool) -> impl IntoView {
                         .into_any()
                 }
             }}
+            <p class="field static">
+                <span>"Currency"</span>
+                <strong data-testid="currency">
+                    {move || {
+                        session
+                            .account_for(&state.get())
+                            .and_then(|a| a.currency)
+                            .map(|c| c.code().to_string())
+                            .unwrap_or_else(|| "not reported".into())
+                    }}
+                </strong>
+            </p>
             {show_range
                 .then(|| {
                     view! {

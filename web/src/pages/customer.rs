@@ -10,7 +10,6 @@ use evo_billing_core::date_range::{DateRange, Granularity, Preset};
 use evo_billing_core::dto::CustomerInfo;
 use evo_billing_core::money::{Currency, Micros};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::app::{mark_painted, today_utc, use_session, use_view_state, Session};
@@ -54,10 +53,11 @@ async fn load(
     let months = thirteen_months(today);
     let trend =
         futures::future::join_all(months.iter().map(|m| api::billing(&account, *m, Some(&id))));
-    let (customers, now, trend) = futures::join!(
+    let (customers, now, trend, currency) = futures::join!(
         customers_of(session, account.clone()),
         api::billing(&account, range, Some(&id)),
-        trend
+        trend,
+        crate::pages::currency_of(session, &account),
     );
     let customers = customers.unwrap_or_default();
     let now = now?;
@@ -88,12 +88,6 @@ async fn load(
         .cloned()
         .collect();
     let totals = billing_totals(&now);
-    let currency = session
-        .account_for(&crate::query::ViewState {
-            account: Some(account.clone()),
-            ..Default::default()
-        })
-        .and_then(|a| a.currency);
     Ok(CustomerData {
         id,
         range,
@@ -210,18 +204,16 @@ fn CustomerBody(data: Arc<CustomerData>) -> impl IntoView {
 }
 
 #[component]
-pub fn CustomerPage() -> impl IntoView {
+pub fn CustomerPage(id: String) -> impl IntoView {
     let session = use_session();
     let state = use_view_state();
-    let params = use_params_map();
     let (today, _) = today_utc();
     let data = fetch_on(
         move || {
             let s = state.get();
-            let id = params.with(|p| p.get("id"))?;
             Some((
                 session.account_for(&s)?.id,
-                id,
+                id.clone(),
                 s.range.resolve(today).ok()?,
             ))
         },

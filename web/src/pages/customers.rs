@@ -36,18 +36,13 @@ async fn load(
     account: String,
     range: DateRange,
 ) -> Result<CustomersData, ApiError> {
-    let (customers, billing) = futures::join!(
+    let (customers, billing, currency) = futures::join!(
         customers_of(session, account.clone()),
-        api::billing(&account, range, None)
+        api::billing(&account, range, None),
+        crate::pages::currency_of(session, &account),
     );
     let customers = customers?;
     let billing = billing?;
-    let currency = session
-        .account_for(&crate::query::ViewState {
-            account: Some(account.clone()),
-            ..Default::default()
-        })
-        .and_then(|a| a.currency);
     Ok(CustomersData {
         rows: build_rows(&customers, &billing),
         listed: !customers.is_empty(),

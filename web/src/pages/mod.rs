@@ -30,8 +30,14 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+/// Does this failure mean "the server does not have this operation" (404, or a server that
+/// answers its HTML page for an unknown path)? Then the page does without it.
+pub fn not_offered(e: &ApiError) -> bool {
+    e.status == 404 || (e.status == 200 && e.error_code() == "InvalidResponse")
+}
+
 /// The account's customers, read once per session and shared by the pages. A server without
-/// ListCustomers (404) gives an empty list: tables then show customer IDs only.
+/// ListCustomers gives an empty list: tables then show customer IDs only.
 pub async fn customers_of(
     session: Session,
     account: String,
@@ -44,7 +50,7 @@ pub async fn customers_of(
     }
     let list = match api::customers(&account).await {
         Ok(list) => Arc::new(list),
-        Err(e) if e.status == 404 => Arc::new(Vec::new()),
+        Err(e) if not_offered(&e) => Arc::new(Vec::new()),
         Err(e) => return Err(e),
     };
     session
@@ -53,19 +59,50 @@ pub async fn customers_of(
     Ok(list)
 }
 
+/// The currency of an account: ListAccounts', else (for the roles that may read usage) the
+/// `priceUnit` of one day of its usage records, remembered for the session.
+pub async fn currency_of(session: Session, account: &str) -> Option<Currency> {
+    let known = session.accounts.with_untracked(|list| {
+        list.iter()
+            .find(|a| a.id == account)
+            .and_then(|a| a.currency)
+    });
+    if known.is_some() || !session.can_see_usage() {
+        return known;
+    }
+    let (today, _) = crate::app::today_utc();
+    let usage = api::usage(
+        account,
+        evo_billing_core::date_range::DateRange::day(today),
+        evo_billing_core::date_range::Granularity::All,
+    )
+    .await
+    .ok()?;
+    let currency: Currency = usage
+        .categories
+        .iter()
+        .find_map(|c| c.price_unit.as_deref())?
+        .parse()
+        .ok()?;
+    session.accounts.update(|list| {
+        if let Some(a) = list.iter_mut().find(|a| a.id == account) {
+            a.currency = Some(currency);
+        }
+    });
+    Some(currency)
+}
+
 /// The currency of an account's amounts: ListAccounts', else what an answer said (usage
 /// records' `priceUnit`, a series' `currency`).
 pub fn currency_or(known: Option<Currency>, from_answer: Option<&str>) -> Option<Currency> {
     known.or_else(|| from_answer.and_then(|c| c.parse().ok()))
 }
 
-/// Money in the account's currency, or (not known yet) to two places with a note.
+/// Money in the account's currency; when the server has not said which (the toolbar then says
+/// "currency not reported"), to two places.
 pub fn money_text(amount: evo_billing_core::money::Micros, currency: Option<Currency>) -> String {
     match currency {
         Some(c) => crate::format::money(amount, c),
-        None => format!(
-            "{} (currency unknown)",
-            crate::format::amount(amount, Currency::USD)
-        ),
+        None => crate::format::amount(amount, Currency::USD),
     }
 }

@@ -45,6 +45,7 @@ pub struct OverviewData {
     /// ListUsageRecords (SystemAdministrator, Manager): by period for the range.
     usage: Option<UsageSummary>,
     usage_previous: Option<UsageSummary>,
+    usage_periods: Option<UsageSummary>,
     /// GetBillingSeries (when the server has it), for the Customer role's chart.
     series: Option<BillingSeries>,
     names: HashMap<String, (String, String)>,
@@ -54,7 +55,7 @@ pub struct OverviewData {
 fn optional<T>(r: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
     match r {
         Ok(v) => Ok(Some(v)),
-        Err(e) if e.status == 404 => Ok(None),
+        Err(e) if crate::pages::not_offered(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -69,8 +70,18 @@ async fn load(session: Session, key: Key) -> Result<OverviewData, ApiError> {
     let previous = range.previous();
     let granularity = chart_granularity(range);
     let month = Preset::ThisMonth.range(today);
-    let project = projection::applies(range, today) && month != range;
+    // The whole range (the API's figures, each rounded once) for the cards, and by period for
+    // the chart: the sum of rounded days can differ from the rounded range by a cent.
     let usage_now = async {
+        if usage {
+            api::usage(&account, range, Granularity::All)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let usage_periods = async {
         if usage {
             api::usage(&account, range, granularity).await.map(Some)
         } else {
@@ -86,17 +97,54 @@ async fn load(session: Session, key: Key) -> Result<OverviewData, ApiError> {
             Ok(None)
         }
     };
-    let month_to_date = async {
-        if !project {
-            Ok(None)
-        } else if usage {
-            api::usage(&account, month, Granularity::All)
-                .await
-                .map(|u| Some(u.total_price))
+    // The estimate: the month so far, and the cost of the last 7 full days as the daily rate
+    // (usage-driven cost only: monthly number charges are billed once, on the 1st).
+    let window = projection::rate_window(today);
+    let estimate_inputs = async {
+        if !projection::applies(range, today) {
+            return Ok(None);
+        }
+        if usage {
+            let (mtd, recent) = futures::join!(
+                async {
+                    if month == range {
+                        Ok(None)
+                    } else {
+                        api::usage(&account, month, Granularity::All)
+                            .await
+                            .map(Some)
+                    }
+                },
+                api::usage(&account, window, Granularity::All)
+            );
+            let recent = recent?;
+            let monthly_charges = recent
+                .categories
+                .iter()
+                .find(|c| c.category == "phonenumbers")
+                .map(|c| c.price)
+                .unwrap_or_default();
+            Ok(Some((
+                mtd?.map(|u| u.total_price),
+                recent.total_price - monthly_charges,
+                "total price",
+            )))
         } else {
-            api::billing(&account, month, None)
-                .await
-                .map(|b| Some(billing_totals(&b).international_costs))
+            let (mtd, recent) = futures::join!(
+                async {
+                    if month == range {
+                        Ok(None)
+                    } else {
+                        api::billing(&account, month, None).await.map(Some)
+                    }
+                },
+                api::billing(&account, window, None)
+            );
+            Ok(Some((
+                mtd?.map(|b| billing_totals(&b).international_costs),
+                billing_totals(&recent?).international_costs,
+                "international costs",
+            )))
         }
     };
     let series = async {
@@ -106,12 +154,13 @@ async fn load(session: Session, key: Key) -> Result<OverviewData, ApiError> {
             optional(api::series(&account, range, granularity, None).await)
         }
     };
-    let (billing, billing_before, usage_now, usage_before, mtd, series, customers) = futures::join!(
+    let (billing, billing_before, usage_now, usage_periods, usage_before, mtd, series, customers) = futures::join!(
         api::billing(&account, range, None),
         api::billing(&account, previous, None),
         usage_now,
+        usage_periods,
         usage_before,
-        month_to_date,
+        estimate_inputs,
         series,
         customers_of(session, account.clone()),
     );
@@ -119,19 +168,22 @@ async fn load(session: Session, key: Key) -> Result<OverviewData, ApiError> {
     let totals = billing_totals(&billing);
     let totals_previous = billing_totals(&billing_before?);
     let usage_now = usage_now?;
+    let usage_periods = usage_periods?;
     let usage_previous = usage_before?;
     let series = series?;
     let (_, secs) = today_utc();
-    let projection = if projection::applies(range, today) {
-        let (mtd, of) = match (mtd?, &usage_now) {
-            (Some(m), Some(_)) => (m, "total price"),
-            (Some(m), None) => (m, "international costs"),
-            (None, Some(u)) => (u.total_price, "total price"),
-            (None, None) => (totals.international_costs, "international costs"),
-        };
-        Some((projection::month_end(today, secs, mtd), of))
-    } else {
-        None
+    let projection = match mtd? {
+        Some((month_to_date, recent, of)) => {
+            let month_to_date = month_to_date.unwrap_or(match &usage_now {
+                Some(u) => u.total_price,
+                None => totals.international_costs,
+            });
+            Some((
+                projection::month_end(today, secs, month_to_date, recent, window.days()),
+                of,
+            ))
+        }
+        None => None,
     };
     let names = customers
         .map(|list| {
@@ -167,6 +219,7 @@ async fn load(session: Session, key: Key) -> Result<OverviewData, ApiError> {
         totals_previous,
         usage: usage_now,
         usage_previous,
+        usage_periods,
         series,
         names,
         projection,
@@ -322,7 +375,7 @@ fn OverviewBody(data: Arc<OverviewData>) -> impl IntoView {
 
     // Cost over time: total price per period (usage), or international costs per period
     // (series) for the Customer role.
-    let (over_time_title, bars): (String, Vec<Bar>) = if let Some(u) = &d.usage {
+    let (over_time_title, bars): (String, Vec<Bar>) = if let Some(u) = &d.usage_periods {
         (
             format!(
                 "Total price by {}",
@@ -428,10 +481,10 @@ fn OverviewBody(data: Arc<OverviewData>) -> impl IntoView {
                 </p>
                 <p class="previous">
                     {format!(
-                        "{of} by {month_end}, if the rest of the month goes at the rate of its first {} of {} days ({} so far).",
-                        p.elapsed_days(),
-                        p.month.days(),
+                        "{of} by {month_end}: {} so far this month, plus {} a day (the average of the last 7 full days, monthly charges left out) for the {} days left.",
                         money(p.month_to_date),
+                        money(p.daily_rate),
+                        p.days_left(),
                     )}
                 </p>
             </section>
@@ -453,7 +506,9 @@ fn OverviewBody(data: Arc<OverviewData>) -> impl IntoView {
                     </p>
                 }
             })}
-        <h2 class="visually-hidden">"Headline figures"</h2>
+        <h2 class="compare">
+            {format!("{} · each figure beside the previous {} days ({})", range_label(range), range.days(), range_label(d.previous))}
+        </h2>
         <div class="cards" data-testid="cards" data-account=account>
             <Cards cards=cards previous=d.previous />
             {projection}

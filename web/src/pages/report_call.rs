@@ -105,7 +105,7 @@ pub fn ReportCall() -> impl IntoView {
                     aria-describedby=format!("{id}-hint {id}-error")
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
-                    on:blur=move |_| touched.update(|t| { t.insert(name); })
+                    on:change=move |_| touched.update(|t| { t.insert(name); })
                 />
                 <p id=format!("{id}-hint") class="hint">{hint}</p>
                 <p id=format!("{id}-error") class="field-error" data-field=name>{err2}</p>

@@ -112,7 +112,7 @@ fn ReportForm(on_created: impl Fn(ReportInfo) + Send + Sync + 'static) -> impl I
                     aria-describedby=format!("{id}-hint {id}-error")
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
-                    on:blur=touch(name)
+                    on:change=touch(name)
                 />
                 <p id=format!("{id}-hint") class="hint">{hint}</p>
                 <p id=format!("{id}-error") class="field-error" data-field=name>{err2}</p>

@@ -4,12 +4,12 @@
 use evo_billing_core::dto::Authenticate;
 use evo_billing_core::validation::Validate;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::app::use_session;
 use crate::components::error::{field_error, ErrorNotice};
+use crate::query::parse_query;
+use crate::router::{navigate, use_location};
 
 /// Only a path of this app is a place to come back to (never another site).
 fn safe_next(next: Option<String>) -> String {
@@ -26,30 +26,28 @@ fn safe_next(next: Option<String>) -> String {
 #[component]
 pub fn SignIn() -> impl IntoView {
     let session = use_session();
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let location = use_location();
     let user_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None);
-    let next = move || safe_next(query.with(|q| q.get("next")));
+    // Read once: the navigation below changes the query this page would read.
+    let next = safe_next(
+        parse_query(&location.search.get_untracked())
+            .into_iter()
+            .find(|(k, _)| k == "next")
+            .map(|(_, v)| v),
+    );
 
-    // Already signed in (or signed in just now): go on.
-    {
-        let navigate = navigate.clone();
-        Effect::new(move |_| {
-            if session.user.with(Option::is_some) {
-                navigate(
-                    &next(),
-                    NavigateOptions {
-                        replace: true,
-                        ..Default::default()
-                    },
-                );
-            }
-        });
-    }
+    // Already signed in (or signed in just now): go on, once.
+    let gone = StoredValue::new(false);
+    Effect::new(move |_| {
+        if session.user.with(Option::is_some) && !gone.get_value() {
+            gone.set_value(true);
+            navigate(&next, true);
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

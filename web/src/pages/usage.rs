@@ -29,7 +29,10 @@ pub struct UsageData {
     range: DateRange,
     granularity: Granularity,
     currency: Option<Currency>,
+    /// The whole range: the API's figures per category, each rounded once.
     summary: UsageSummary,
+    /// By period (each period's figures rounded on their own).
+    periods: UsageSummary,
 }
 
 /// Parents first, each followed by its children (the model's order), `totalprice` last.
@@ -92,7 +95,7 @@ const PERIOD_COLUMNS: [(&str, &str); 4] = [
 
 fn period_rows(d: &UsageData) -> Vec<PeriodRow> {
     let decimals = d.currency.map(|c| c.decimals()).unwrap_or(2);
-    d.summary
+    d.periods
         .periods
         .iter()
         .map(|p| {
@@ -142,7 +145,7 @@ fn UsageBody(data: Arc<UsageData>) -> impl IntoView {
         .collect_view();
     let g = d.granularity;
     let periods = d
-        .summary
+        .periods
         .periods
         .iter()
         .map(|p| {
@@ -172,7 +175,7 @@ fn UsageBody(data: Arc<UsageData>) -> impl IntoView {
         })
         .collect_view();
     let bars: Vec<Bar> = d
-        .summary
+        .periods
         .periods
         .iter()
         .map(|p| Bar {
@@ -300,12 +303,21 @@ pub fn Usage() -> impl IntoView {
             let account = session.account_for(&s)?;
             let range = s.range.resolve(today).ok()?;
             let g = s.granularity.unwrap_or_else(|| chart_granularity(range));
-            Some((account.id, account.currency, range, g))
+            Some((account.id, range, g))
         },
-        move |(account, currency, range, g)| async move {
-            let summary = api::usage(&account, range, g).await?;
+        move |(account, range, g)| async move {
+            let (summary, periods) = futures::join!(
+                api::usage(&account, range, Granularity::All),
+                api::usage(&account, range, g)
+            );
+            let (summary, periods) = (summary?, periods?);
+            let known = session.accounts.with_untracked(|list| {
+                list.iter()
+                    .find(|a| a.id == account)
+                    .and_then(|a| a.currency)
+            });
             let currency = currency_or(
-                currency,
+                known,
                 summary
                     .categories
                     .iter()
@@ -317,6 +329,7 @@ pub fn Usage() -> impl IntoView {
                 granularity: g,
                 currency,
                 summary,
+                periods,
             })
         },
     );
