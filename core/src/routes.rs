@@ -4,8 +4,7 @@
 //!
 //! An *operation* (ServiceStack's word for a request DTO) is served at its custom path and also at
 //! ServiceStack's pre-defined routes `/api/{Name}` and `/json/reply/{Name}`, where its name matches
-//! case-insensitively. On those forms a read also answers POST (ServiceStack clients POST any
-//! request there); a write answers only its own verbs.
+//! case-insensitively, with any verb.
 //!
 //! ```
 //! use evo_billing_core::routes;
@@ -73,14 +72,9 @@ impl Route {
         self.operation.then(|| format!("/json/reply/{}", self.name))
     }
 
-    /// The methods answered at the pre-defined routes: a write's own verbs; a read's verbs and
-    /// POST.
+    /// The methods answered at the pre-defined routes: any (as ServiceStack does).
     pub fn api_verbs(&self) -> Vec<&'static str> {
-        let mut verbs = self.verbs.to_vec();
-        if !self.writes && !verbs.contains(&"POST") {
-            verbs.push("POST");
-        }
-        verbs
+        ANY_VERB.to_vec()
     }
 
     /// Every path this route is served at.
@@ -181,10 +175,13 @@ pub const LIST_USAGE_RECORDS: Route = Route {
     summary: "Usage records by category for a date range",
 };
 
+/// Every method (ServiceStack's `[Route]` without verbs).
+pub const ANY_VERB: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH"];
+
 pub const BILLING_REPORT: Route = Route {
     name: "BillingReport",
     path: Some("/reports/billing"),
-    verbs: &["POST"],
+    verbs: ANY_VERB,
     operation: true,
     writes: true,
     access: Access::Roles(ALL_ROLES),
@@ -340,7 +337,7 @@ pub const AUTH: Route = Route {
 pub const AUTH_STATUS: Route = Route {
     name: "AuthStatus",
     path: Some("/auth/status"),
-    verbs: &["GET"],
+    verbs: ANY_VERB,
     operation: false,
     writes: false,
     access: Access::Public,
@@ -352,7 +349,7 @@ pub const AUTH_STATUS: Route = Route {
 pub const LOGOUT: Route = Route {
     name: "Logout",
     path: Some("/auth/logout"),
-    verbs: &["POST"],
+    verbs: ANY_VERB,
     operation: false,
     writes: true,
     access: Access::Public,
@@ -465,16 +462,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn writes_are_never_gets() {
-        for r in ROUTES.iter().filter(|r| r.writes && r.name != "Auth") {
-            assert!(!r.verbs.contains(&"GET"), "{}", r.name);
-            assert!(!r.api_verbs().contains(&"GET"), "{}", r.name);
-        }
-        assert_eq!(GET_BILLING.api_verbs(), ["GET", "POST"]);
-        assert_eq!(NEW_BILLABLE.api_verbs(), ["POST"]);
     }
 
     #[test]

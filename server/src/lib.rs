@@ -1,26 +1,22 @@
 //! evo-billing-server: the Evo Voice billing API (ServiceStack-compatible) on axum, with SQLite
 //! (embedded default) or PostgreSQL.
 //!
-//! [`app::app`] builds the whole HTTP application from its state, so tests drive it with
-//! `tower::ServiceExt::oneshot` and the binary serves it on a listener. See ARCHITECTURE.md for
-//! the map.
+//! [`http::app`] builds the whole HTTP application from its state ([`state::AppState`], built
+//! from a [`store::Store`] and a [`config::Config`]), so tests drive it with
+//! `tower::ServiceExt::oneshot` and the binary serves it. ARCHITECTURE.md has the map; in short:
+//! `http` (routes, extractors, formats, errors, one file of handlers per resource) → `auth`
+//! (who may see what) → `store` (the only SQL); `reports` (the worker) and `notify` (webhook,
+//! email) run beside; `ingest` loads ledgers, customer trees and the demo data; `cli` is the
+//! command line.
 
-pub mod api;
-pub mod app;
 pub mod auth;
-pub mod billables;
-pub mod binding;
 pub mod cli;
-pub mod db;
-pub mod demo;
-pub mod error;
-pub mod format;
-pub mod import;
-pub mod ledger;
-pub mod mailer;
+pub mod config;
+pub mod http;
+pub mod ids;
+pub mod ingest;
 pub mod model;
-pub mod openapi;
-pub mod queries;
-pub mod report_file;
+pub mod notify;
 pub mod reports;
-pub mod webhook;
+pub mod state;
+pub mod store;

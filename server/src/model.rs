@@ -1,9 +1,11 @@
-//! The data the server holds, as plain Rust values (the storage layer maps them to tables).
+//! The data the server holds, as plain Rust values: every row type the store reads or writes is
+//! here, so the store, the HTTP layer, the report worker and the loaders share one vocabulary.
 //!
-//! Times are Unix seconds (UTC); days are `chrono::NaiveDate`; money is exact [`Micros`] with a
-//! [`Currency`]. Usage is kept per leaf category (`calls-inbound`, `sms-outbound`, ...); roll-up
-//! categories (`calls`, `sms`, `phonenumbers`, `totalprice`) are computed when answering.
+//! Times are Unix seconds (UTC); days are day numbers since 1970-01-01 (see [`crate::store::days`]);
+//! money is exact [`Micros`] with a [`Currency`]. Usage is kept per leaf category of
+//! [`evo_billing_core::usage`]; parents and `totalprice` are computed when answering.
 
+use evo_billing_core::dto::{ReportStatuses, Role};
 use evo_billing_core::money::{Currency, Micros};
 
 /// A customer account of the platform (a Twilio-style sub-account).
@@ -18,13 +20,33 @@ pub struct Account {
     pub currency: Currency,
 }
 
-/// A customer of an account; customers form a tree per account.
+/// A customer to insert; customers form a tree per account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub id: String,
     pub account_id: String,
     pub parent_id: Option<String>,
     pub name: String,
+}
+
+/// A customer as stored, with its place in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub id: String,
+    pub account_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    /// `/root/…/self/`: a subtree is a prefix.
+    pub path: String,
+    /// `Root / Child / Self`.
+    pub breadcrumb: String,
+}
+
+impl CustomerRow {
+    /// 0 for a root customer.
+    pub fn depth(&self) -> u32 {
+        (self.path.matches('/').count().saturating_sub(2)) as u32
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,7 +126,7 @@ pub enum NumberKind {
 }
 
 impl NumberKind {
-    /// The usage category (Twilio's names).
+    /// The usage category (Twilio's names, a leaf of `phonenumbers`).
     pub fn category(self) -> &'static str {
         match self {
             NumberKind::Local => "phonenumbers-local",
@@ -131,18 +153,80 @@ pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub password: String,
-    pub role: evo_billing_core::dto::Role,
+    pub role: Role,
     /// Manager: the accounts managed. Customer: its one account.
     pub account_ids: Vec<String>,
     /// Customer only: the customer whose subtree the user sees.
     pub customer_id: Option<String>,
 }
 
-/// Call minutes as Twilio bills them: rounded up to whole minutes, as a decimal count.
-pub fn billed_minutes(duration_secs: i64) -> i64 {
-    if duration_secs <= 0 {
-        0
-    } else {
-        (duration_secs + 59) / 60
-    }
+/// A user as stored, for sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
+/// What a user may see, as stored: the raw material of [`crate::auth::Principal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAccess {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Manager: managed accounts; Customer: its account.
+    pub account_ids: Vec<String>,
+    /// Customer: the customer whose subtree it sees.
+    pub customer: Option<CustomerRow>,
+}
+
+/// A billable resolved to its account and customer (after session lookup and scope checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedBillable {
+    pub account_id: String,
+    pub customer_id: String,
+    pub call_sid: String,
+    pub session_id: Option<String>,
+}
+
+/// One customer's billing sums over a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerBilling {
+    pub customer_id: String,
+    pub billed_calls: i64,
+    pub international_calls: i64,
+    pub international_micros: i64,
+    pub recorded_calls: i64,
+}
+
+/// A report row, as the queue holds it.
+#[derive(Debug, Clone)]
+pub struct ReportRecord {
+    pub id: String,
+    pub account_id: String,
+    pub owner_user_id: String,
+    pub name: String,
+    pub status: ReportStatuses,
+    pub status_message: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub job_id: Option<String>,
+    pub email: Option<String>,
+    pub webhook_url: Option<String>,
+    pub server: Option<String>,
+    pub params: serde_json::Value,
+}
+
+/// A report to queue.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub account_id: String,
+    pub owner_user_id: String,
+    pub name: String,
+    /// What the worker needs to build it (range, options, subtree).
+    pub params: serde_json::Value,
+    pub email: Option<String>,
+    pub webhook_url: Option<String>,
 }

@@ -11,10 +11,14 @@
 //!   built package. Prints the counts of each and a final `N passed, N failed` line.
 //! - `serve`  runs the product (see README.md).
 //! - `bench`  benchmarks; results go to docs/BENCHMARKS.md.
+//! - `chaos`  black-box reliability suites (SIGKILL, disk faults, reports, load); docs/RELIABILITY.md.
+//! - `fuzz`   the cargo-fuzz targets of fuzz/ for a set time each; `fuzz-api` schemathesis.
 
 mod bench;
 mod bench_server;
 mod build;
+mod chaos;
+mod fuzz;
 mod postgres;
 mod setup;
 mod testing;
@@ -36,6 +40,9 @@ fn main() -> ExitCode {
         "test" => testing::run_all(rest),
         "serve" => serve(rest),
         "bench" => bench::run(rest),
+        "chaos" => chaos::run_chaos(rest),
+        "fuzz" => fuzz::run_fuzz(rest),
+        "fuzz-api" => fuzz::run_api(rest),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -60,7 +67,12 @@ const HELP: &str = "usage: cargo xtask <command>
   serve   run the product
   bench   run the benchmarks and write docs/BENCHMARKS.md
           (bench package | bench web | bench server [--calls N] [--secs S] [--reuse]; default: all,
-          10M calls; --reuse measures the databases the previous run loaded)";
+          10M calls; --reuse measures the databases the previous run loaded)
+  chaos   reliability suites against a real server process (docs/RELIABILITY.md):
+          chaos [--full] [--backend sqlite|postgres|both] [--seed N] [kill|disk|reports|load…]
+  fuzz    cargo-fuzz targets (jsv_decode api_date ledger_csv bind_request), ~30 s each:
+          fuzz [--secs N] [--full] [TARGET…]
+  fuzz-api  schemathesis against /openapi.json of a demo server: fuzz-api [--max-examples N]";
 
 /// Runs the product: the server (release build) on the embedded SQLite database, loading the
 /// demo data on first start, serving the API (and the dashboard once it is built). Extra arguments

@@ -193,6 +193,20 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         ok,
     });
 
+    // Opt-in until the server passes them: the short chaos suites (docs/RELIABILITY.md).
+    if args.iter().any(|a| a == "--chaos") {
+        let ok = crate::chaos::run_chaos(&[]).is_ok();
+        suites.push(Suite {
+            name: "chaos (short: kill, disk, reports, load)",
+            counts: Counts {
+                passed: u64::from(ok),
+                failed: u64::from(!ok),
+                ignored: 0,
+            },
+            ok,
+        });
+    }
+
     let postgres_ran = pg.is_some();
     drop(pg);
     let mut total = Counts::default();

@@ -1,0 +1,341 @@
+//! The calendar of the roll-ups, and how a date range is read from them.
+//!
+//! Roll-up rows exist per period of four tiers: days, ISO weeks (Monday first), calendar months
+//! and calendar years; a row holds the sums of its period's days. A range is answered by adding
+//! and subtracting a few such rows ([`cover`]): whole years, whole months and whole weeks inside
+//! the range, single days at its ragged ends; and where a period sticks out of the range only a
+//! little, the whole period *minus* the days outside (`M(Nov) − Nov 1` reads 2 rows where `Nov
+//! 2..30` reads 29). Days without data (outside the account's first and last day with data) cost
+//! nothing, so a range that ends today reads this month's row whole. The cover relies on those
+//! bounds (a period counts as whole when the range holds all its days *with data*), so a reader
+//! takes the bounds and the rows in one snapshot ([`super::reads`]).
+
+use chrono::{Datelike, NaiveDate};
+
+use super::days::{date_of_day, day_number};
+
+/// A roll-up tier; its number is what the tables store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    Day = 0,
+    Week = 1,
+    Month = 2,
+    Year = 3,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::Day, Tier::Week, Tier::Month, Tier::Year];
+
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+
+    /// The first day of the period of this tier that contains `day`.
+    pub fn start(self, day: i64) -> i64 {
+        match self {
+            Tier::Day => day,
+            // 1970-01-05 (day 4) is a Monday.
+            Tier::Week => day - (day - 4).rem_euclid(7),
+            Tier::Month => {
+                let d = date_of_day(day);
+                day_number(d.with_day(1).unwrap_or(d))
+            }
+            Tier::Year => {
+                let d = date_of_day(day);
+                day_number(NaiveDate::from_ymd_opt(d.year(), 1, 1).unwrap_or(d))
+            }
+        }
+    }
+
+    /// The last day of the period of this tier that starts on `start`.
+    pub fn end(self, start: i64) -> i64 {
+        match self {
+            Tier::Day => start,
+            Tier::Week => start + 6,
+            Tier::Month => {
+                let d = date_of_day(start);
+                let next = if d.month() == 12 {
+                    NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+                };
+                next.map_or(start, |n| day_number(n) - 1)
+            }
+            Tier::Year => {
+                let d = date_of_day(start);
+                NaiveDate::from_ymd_opt(d.year() + 1, 1, 1).map_or(start, |n| day_number(n) - 1)
+            }
+        }
+    }
+
+    /// The next period's start.
+    fn next(self, start: i64) -> i64 {
+        self.end(start) + 1
+    }
+}
+
+/// One term of a cover: `sign` × the rows of `tier` whose period starts in `first..=last`
+/// (several only for days: a run of days is one scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    pub tier: Tier,
+    pub first: i64,
+    pub last: i64,
+    /// +1 or −1.
+    pub sign: i64,
+}
+
+/// Inclusive day numbers.
+type Span = (i64, i64);
+
+fn clip(a: Span, b: Span) -> Option<Span> {
+    let s = (a.0.max(b.0), a.1.min(b.1));
+    (s.0 <= s.1).then_some(s)
+}
+
+/// How many rows per key a list of terms reads, counting only days with data.
+fn cost(terms: &[Term], data: Span) -> i64 {
+    terms
+        .iter()
+        .map(|t| match t.tier {
+            Tier::Day => clip((t.first, t.last), data).map_or(0, |(a, b)| b - a + 1),
+            _ => 1,
+        })
+        .sum()
+}
+
+fn negate(terms: Vec<Term>) -> Vec<Term> {
+    terms
+        .into_iter()
+        .map(|t| Term { sign: -t.sign, ..t })
+        .collect()
+}
+
+/// The terms whose signed sum is the sum over `range` (inclusive day numbers), for an account
+/// whose data lies within `data` (its first and last day with data). Empty when the range holds
+/// no data.
+pub fn cover(range: Span, data: Span) -> Vec<Term> {
+    let Some(span) = clip(range, data) else {
+        return Vec::new();
+    };
+    cover_tier(Tier::Year, span, data)
+}
+
+/// Covers `span` with the periods of `tier` and the tiers below it.
+fn cover_tier(tier: Tier, span: Span, data: Span) -> Vec<Term> {
+    if tier == Tier::Week || tier == Tier::Day {
+        return cover_days(span);
+    }
+    let below = if tier == Tier::Year {
+        Tier::Month
+    } else {
+        Tier::Week
+    };
+    let mut out = Vec::new();
+    let mut start = tier.start(span.0);
+    while start <= span.1 {
+        let period = (start, tier.end(start));
+        if let Some(piece) = clip(period, span) {
+            // What of the period holds data; the period's row sums exactly that.
+            let full = clip(period, data).unwrap_or(piece);
+            if piece == full {
+                out.push(Term {
+                    tier,
+                    first: start,
+                    last: start,
+                    sign: 1,
+                });
+            } else {
+                let direct = cover_tier(below, piece, data);
+                let mut whole = vec![Term {
+                    tier,
+                    first: start,
+                    last: start,
+                    sign: 1,
+                }];
+                // The period's days outside the piece, subtracted (even those without data as
+                // far as `data` knows: the sum stays right if it is stale).
+                if piece.0 > period.0 {
+                    whole.extend(negate(cover_tier(below, (period.0, piece.0 - 1), data)));
+                }
+                if piece.1 < period.1 {
+                    whole.extend(negate(cover_tier(below, (piece.1 + 1, period.1), data)));
+                }
+                out.extend(if cost(&whole, data) < cost(&direct, data) {
+                    whole
+                } else {
+                    direct
+                });
+            }
+        }
+        start = tier.next(start);
+    }
+    out
+}
+
+/// Whole ISO weeks inside `span`, and runs of days for the rest.
+fn cover_days(span: Span) -> Vec<Term> {
+    let mut out = Vec::new();
+    let first_week = {
+        let s = Tier::Week.start(span.0);
+        if s == span.0 {
+            s
+        } else {
+            s + 7
+        }
+    };
+    let mut cursor = span.0;
+    let mut week = first_week;
+    while week + 6 <= span.1 {
+        if cursor < week {
+            out.push(day_run(cursor, week - 1));
+        }
+        out.push(Term {
+            tier: Tier::Week,
+            first: week,
+            last: week,
+            sign: 1,
+        });
+        cursor = week + 7;
+        week += 7;
+    }
+    if cursor <= span.1 {
+        out.push(day_run(cursor, span.1));
+    }
+    out
+}
+
+fn day_run(first: i64, last: i64) -> Term {
+    Term {
+        tier: Tier::Day,
+        first,
+        last,
+        sign: 1,
+    }
+}
+
+/// How many period rows per key the cover of `range` reads (for tests and benchmarks).
+pub fn rows_read(range: Span, data: Span) -> i64 {
+    cost(&cover(range, data), data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> i64 {
+        day_number(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+    }
+
+    /// Sum over the cover of `range`, with `per_day[i]` the value of day `base + i`, each tier's
+    /// row computed as the sum of its days: must equal the direct sum.
+    fn check(range: Span, data: Span, value: impl Fn(i64) -> i64) -> Result<(), String> {
+        let terms = cover(range, data);
+        let row = |tier: Tier, start: i64| -> i64 {
+            (start..=tier.end(start))
+                .filter(|day| clip((*day, *day), data).is_some())
+                .map(&value)
+                .sum()
+        };
+        let got: i64 = terms
+            .iter()
+            .map(|t| {
+                let rows: i64 = match t.tier {
+                    Tier::Day => (t.first..=t.last).map(|s| row(Tier::Day, s)).sum(),
+                    tier => row(tier, t.first),
+                };
+                t.sign * rows
+            })
+            .sum();
+        let want: i64 = clip(range, data).map_or(0, |(a, b)| (a..=b).map(&value).sum());
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!(
+                "{range:?} in {data:?}: {got} != {want} via {terms:?}"
+            ))
+        }
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(Tier::Week.start(d("2026-12-02")), d("2026-11-30"));
+        assert_eq!(Tier::Week.start(d("2026-11-30")), d("2026-11-30"));
+        assert_eq!(Tier::Month.start(d("2026-12-02")), d("2026-12-01"));
+        assert_eq!(Tier::Month.end(d("2026-02-01")), d("2026-02-28"));
+        assert_eq!(Tier::Month.end(d("2024-02-01")), d("2024-02-29"));
+        assert_eq!(Tier::Month.end(d("2026-12-01")), d("2026-12-31"));
+        assert_eq!(Tier::Year.start(d("2026-07-14")), d("2026-01-01"));
+        assert_eq!(Tier::Year.end(d("2024-01-01")), d("2024-12-31"));
+        assert_eq!(Tier::Week.start(0), -3);
+    }
+
+    #[test]
+    fn common_ranges_read_few_rows() {
+        // 13 months of data, as the demo has: 2025-11-01 .. 2026-12-01 (today).
+        let data = (d("2025-11-01"), d("2026-12-01"));
+        let rows = |a: &str, b: &str| rows_read((d(a), d(b)), data);
+        assert_eq!(rows("2026-10-01", "2026-10-31"), 1, "a calendar month");
+        assert_eq!(
+            rows("2026-12-01", "2026-12-01"),
+            1,
+            "today: this month's row"
+        );
+        assert_eq!(rows("2026-11-01", "2026-12-01"), 2, "this and last month");
+        assert_eq!(rows("2026-01-01", "2026-12-01"), 1, "year to date");
+        assert_eq!(rows("2025-12-02", "2026-12-01"), 3, "365 days to today");
+        assert_eq!(
+            rows("2025-12-01", "2026-12-01"),
+            2,
+            "last 12 months and this one"
+        );
+        assert_eq!(rows("2026-11-02", "2026-12-01"), 3, "last 30 days");
+        assert_eq!(rows("2026-10-01", "2026-12-01"), 3, "quarter to date");
+        assert_eq!(
+            rows("2026-03-10", "2026-04-20"),
+            12,
+            "an arbitrary past range"
+        );
+        assert_eq!(rows("2025-11-17", "2026-11-16"), 10, "an arbitrary year");
+        assert_eq!(rows("2020-01-01", "2020-12-31"), 0, "no data");
+    }
+
+    #[test]
+    fn covers_are_exact_on_examples() {
+        let data = (d("2025-11-01"), d("2026-12-01"));
+        for (a, b) in [
+            ("2026-10-01", "2026-10-31"),
+            ("2025-12-02", "2026-12-01"),
+            ("2026-03-10", "2026-04-20"),
+            ("2026-02-27", "2026-03-02"),
+            ("2025-01-01", "2027-12-31"),
+        ] {
+            check((d(a), d(b)), data, |day| day % 97 + 1).unwrap();
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn covers_are_exact(
+            a in 0i64..1500, len in 0i64..900,
+            lo in 0i64..1500, span in 0i64..1200,
+            seed in 1i64..1000,
+        ) {
+            let base = d("2024-01-01");
+            let range = (base + a, base + a + len);
+            let data = (base + lo, base + lo + span);
+            prop_assert!(check(range, data, |day| (day * seed) % 1009 - 500).is_ok(),
+                "{}", check(range, data, |day| (day * seed) % 1009 - 500).unwrap_err());
+        }
+
+        #[test]
+        fn reads_stay_bounded(a in 0i64..1500, len in 0i64..3660) {
+            let base = d("2020-01-01");
+            let data = (base, base + 4000);
+            let rows = rows_read((base + a, base + a + len), data);
+            // At most ~a month of days at each end, a few weeks, months and years between.
+            prop_assert!(rows <= 40, "{rows} rows for {len} days");
+        }
+    }
+}

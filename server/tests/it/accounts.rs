@@ -1,0 +1,456 @@
+//! Accounts and customers over HTTP: ListAccounts and ListCustomers per role (a Customer sees its
+//! subtree only), paging and filters; CreateAccount / UpdateAccount (administrators);
+//! CreateCustomer / UpdateCustomer (administrators and the account's managers), moves that keep
+//! paths and breadcrumbs consistent, cycles refused; the `create-account`, `import-customers`
+//! and `check` commands of the binary.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+fn ids(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {v}"))
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn list_accounts_per_role(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    for (user, want) in [
+        (ADMIN, vec!["acc-a", "acc-b"]),
+        (MANAGER_A, vec!["acc-a"]),
+        (MANAGER_B, vec!["acc-b"]),
+        (CUSTOMER_A2, vec!["acc-a"]),
+    ] {
+        let t = app.sign_in(user).await;
+        let r = app.get("/accounts", Some(&t)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = r.json();
+        assert_eq!(ids(&v), want, "{}", user.0);
+        assert_eq!(v["totalCount"], json!(want.len()));
+    }
+    let t = app.sign_in(MANAGER_A).await;
+    let v = app.get("/api/ListAccounts", Some(&t)).await.json();
+    assert_eq!(
+        v["items"][0],
+        json!({"id": "acc-a", "name": "Alpha Telecom", "accountSid": "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "currency": "USD", "homeCountry": "US"})
+    );
+    assert_eq!(
+        app.get("/accounts", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn list_customers_in_tree_order_with_scope(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let t = app.sign_in(MANAGER_A).await;
+    let r = app.get("/customers?accountId=acc-a", Some(&t)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(ids(&v), ["cus-a1", "cus-a2", "cus-a3", "cus-a4"]);
+    assert_eq!(
+        v["items"][2],
+        json!({"id": "cus-a3", "accountId": "acc-a", "name": "Acme Sales, \"EMEA\"", "parentId": "cus-a2", "breadcrumb": "Acme Holdings / Acme Sales / Acme Sales, \"EMEA\"", "depth": 2})
+    );
+    assert_eq!(
+        (
+            v["totalCount"].clone(),
+            v["totalPages"].clone(),
+            v["hasMorePages"].clone()
+        ),
+        (json!(4), json!(1), json!(false))
+    );
+    // Paging, filters.
+    let v = app
+        .get("/customers?accountId=acc-a&countPerPage=3&page=1", Some(&t))
+        .await
+        .json();
+    assert_eq!(ids(&v), ["cus-a4"]);
+    assert_eq!(
+        (v["totalPages"].clone(), v["hasMorePages"].clone()),
+        (json!(2), json!(false))
+    );
+    let v = app
+        .get("/customers?accountId=acc-a&countPerPage=3", Some(&t))
+        .await
+        .json();
+    assert_eq!(v["hasMorePages"], json!(true));
+    let v = app
+        .get("/customers?accountId=acc-a&nameFilter=SALES", Some(&t))
+        .await
+        .json();
+    assert_eq!(ids(&v), ["cus-a2", "cus-a3"]);
+    let v = app
+        .get("/customers?accountId=acc-a&parentId=cus-a1", Some(&t))
+        .await
+        .json();
+    assert_eq!(ids(&v), ["cus-a2"]);
+    // Another account: 403; a bad page size: 400.
+    let r = app.get("/customers?accountId=acc-b", Some(&t)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .get("/customers?accountId=acc-a&countPerPage=0", Some(&t))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.error_fields(), ["CountPerPage"]);
+    let r = app.get("/customers", Some(&t)).await;
+    assert_eq!(r.error_fields(), ["AccountId"]);
+    // A Customer sees its own subtree only.
+    let c = app.sign_in(CUSTOMER_A2).await;
+    let v = app.get("/customers?accountId=acc-a", Some(&c)).await.json();
+    assert_eq!(ids(&v), ["cus-a2", "cus-a3"]);
+    assert_eq!(v["totalCount"], json!(2));
+    let r = app
+        .get("/customers?accountId=acc-a&parentId=cus-a4", Some(&c))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+}
+
+async fn create_and_rename_accounts(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let admin = app.sign_in(ADMIN).await;
+    let r = app
+        .post_json(
+            "/accounts",
+            Some(&admin),
+            json!({"id": "acc-c", "name": "Gamma Voice", "currency": "eur", "homeCountry": "de"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["currency"], json!("EUR"));
+    assert_eq!(v["homeCountry"], json!("DE"));
+    let sid = v["accountSid"].as_str().unwrap();
+    assert!(sid.starts_with("AC") && sid.len() == 34, "{sid}");
+    let v = app.get("/accounts", Some(&admin)).await.json();
+    assert_eq!(ids(&v), ["acc-a", "acc-b", "acc-c"]);
+    // Taken id: 409; bad fields: 400 with each field.
+    let r = app
+        .post_json(
+            "/accounts",
+            Some(&admin),
+            json!({"id": "acc-c", "name": "Again", "currency": "EUR", "homeCountry": "DE"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let r = app
+        .post_json(
+            "/accounts",
+            Some(&admin),
+            json!({"name": "", "currency": "euros", "homeCountry": "Germany"}),
+        )
+        .await;
+    assert_eq!(r.error_fields(), ["Name", "Currency", "HomeCountry"]);
+    // Without an id, one is generated.
+    let r = app
+        .post_json(
+            "/api/CreateAccount",
+            Some(&admin),
+            json!({"name": "Delta", "currency": "GBP", "homeCountry": "GB"}),
+        )
+        .await;
+    assert!(r.json()["id"].as_str().unwrap().starts_with("acc-"));
+    // Only administrators.
+    let m = app.sign_in(MANAGER_A).await;
+    let r = app
+        .post_json(
+            "/accounts",
+            Some(&m),
+            json!({"name": "Mine", "currency": "USD", "homeCountry": "US"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post_json("/accounts/acc-a", Some(&m), json!({"name": "Renamed"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Rename.
+    let r = app
+        .post_json(
+            "/accounts/acc-a",
+            Some(&admin),
+            json!({"name": "Alpha Renamed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["name"], json!("Alpha Renamed"));
+    let v = app.get("/accounts", Some(&m)).await.json();
+    assert_eq!(v["items"][0]["name"], json!("Alpha Renamed"));
+    let r = app
+        .post_json("/accounts/acc-zz", Some(&admin), json!({"name": "X"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    // The renamed account still bills the same.
+    assert_eq!(app.october_billing(&m).await, fixture_october());
+}
+
+async fn create_customers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let m = app.sign_in(MANAGER_A).await;
+    let r = app
+        .post_json(
+            "/customers",
+            Some(&m),
+            json!({"accountId": "acc-a", "id": "cus-a5", "name": "Acme Support", "parentId": "cus-a1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({"id": "cus-a5", "accountId": "acc-a", "name": "Acme Support", "parentId": "cus-a1", "breadcrumb": "Acme Holdings / Acme Support", "depth": 1})
+    );
+    let v = app.get("/customers?accountId=acc-a", Some(&m)).await.json();
+    assert_eq!(ids(&v), ["cus-a1", "cus-a2", "cus-a3", "cus-a5", "cus-a4"]);
+    // A root without id: generated.
+    let r = app
+        .post_json(
+            "/customers",
+            Some(&m),
+            json!({"accountId": "acc-a", "name": "Initrode"}),
+        )
+        .await;
+    assert!(r.json()["id"].as_str().unwrap().starts_with("cus-"));
+    assert_eq!(r.json()["depth"], json!(0));
+    // Refused: a taken id (409), a parent elsewhere (400 on ParentId), another account (403),
+    // a Customer (403).
+    let r = app
+        .post_json(
+            "/customers",
+            Some(&m),
+            json!({"accountId": "acc-a", "id": "cus-b1", "name": "Dup"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let r = app
+        .post_json(
+            "/customers",
+            Some(&m),
+            json!({"accountId": "acc-a", "name": "X", "parentId": "cus-b1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.error_fields(), ["ParentId"]);
+    let r = app
+        .post_json(
+            "/customers",
+            Some(&m),
+            json!({"accountId": "acc-b", "name": "X"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let c = app.sign_in(CUSTOMER_A2).await;
+    let r = app
+        .post_json(
+            "/customers",
+            Some(&c),
+            json!({"accountId": "acc-a", "name": "X"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post_json("/customers", Some(&m), json!({"accountId": "acc-a"}))
+        .await;
+    assert_eq!(r.error_fields(), ["Name"]);
+}
+
+/// Moving cus-a2 (with its child cus-a3) below cus-a4 rewrites both paths and breadcrumbs at
+/// once; the Customer user of cus-a2 keeps seeing exactly its subtree and its billing.
+async fn move_and_rename_customers(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let m = app.sign_in(MANAGER_A).await;
+    let c = app.sign_in(CUSTOMER_A2).await;
+    let before = app.get(&format!("/billing?{OCT_A}"), Some(&c)).await.json();
+    let r = app
+        .post_json("/customers/cus-a2", Some(&m), json!({"parentId": "cus-a4"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["breadcrumb"], json!("Globex / Acme Sales"));
+    let v = app.get("/customers?accountId=acc-a", Some(&m)).await.json();
+    assert_eq!(ids(&v), ["cus-a1", "cus-a4", "cus-a2", "cus-a3"]);
+    let crumbs: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["breadcrumb"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        crumbs,
+        [
+            "Acme Holdings",
+            "Globex",
+            "Globex / Acme Sales",
+            "Globex / Acme Sales / Acme Sales, \"EMEA\""
+        ]
+    );
+    assert_eq!(v["items"][3]["depth"], json!(2));
+    // The Customer user follows its subtree.
+    let v = app.get("/customers?accountId=acc-a", Some(&c)).await.json();
+    assert_eq!(ids(&v), ["cus-a2", "cus-a3"]);
+    let after = app.get(&format!("/billing?{OCT_A}"), Some(&c)).await.json();
+    assert_eq!(before, after);
+    // Rename: the descendants' breadcrumbs follow.
+    let r = app
+        .post_json(
+            "/customers/cus-a2",
+            Some(&m),
+            json!({"name": "Acme Direct"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = app.get("/customers?accountId=acc-a", Some(&m)).await.json();
+    assert_eq!(
+        v["items"][3]["breadcrumb"],
+        json!("Globex / Acme Direct / Acme Sales, \"EMEA\"")
+    );
+    // Into its own subtree: refused, nothing changed.
+    let r = app
+        .post_json("/customers/cus-a2", Some(&m), json!({"parentId": "cus-a3"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.error_fields(), ["ParentId"]);
+    let r = app
+        .post_json("/customers/cus-a4", Some(&m), json!({"parentId": "cus-a3"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    // Back to the root.
+    let r = app
+        .post_json(
+            "/api/UpdateCustomer",
+            Some(&m),
+            json!({"customerId": "cus-a2", "makeRoot": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["breadcrumb"], json!("Acme Direct"));
+    assert_eq!(r.json().get("parentId"), None);
+    // Not for a Customer, not across accounts, not for unknown customers.
+    let r = app
+        .post_json("/customers/cus-a3", Some(&c), json!({"name": "Mine"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mb = app.sign_in(MANAGER_B).await;
+    let r = app
+        .post_json("/customers/cus-a3", Some(&mb), json!({"name": "Theirs"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = app
+        .post_json(
+            "/customers/cus-b1",
+            Some(&mb),
+            json!({"parentId": "cus-a1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = app
+        .post_json("/customers/cus-zz", Some(&m), json!({"name": "X"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .post_json("/customers/cus-a2", Some(&m), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+/// The binary: `create-account`, then `import-customers` (parents after children, a bad row:
+/// the good rows load, the exit status says rows were rejected), `check`.
+async fn customer_commands(backend: Backend) {
+    let db = fresh_db(backend).await;
+    let exe = env!("CARGO_BIN_EXE_evo-billing-server");
+    let run = |args: &[&str]| {
+        std::process::Command::new(exe)
+            .args(["--database", db.url.as_str()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "create-account",
+        "--id",
+        "acc-new",
+        "--name",
+        "New Telecom",
+        "--currency",
+        "GBP",
+        "--home-country",
+        "GB",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created account acc-new"));
+    let dir = temp_dir();
+    let file = dir.path().join("customers.csv");
+    std::fs::write(
+        &file,
+        "Id,Name,Parent\nn-2,Child,n-1\nn-1,Root,\nn-3,Orphan,nowhere\n\"n-4\",\"Other, Inc.\",\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "import-customers",
+        file.to_str().unwrap(),
+        "--account",
+        "acc-new",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a rejected row fails the command");
+    assert!(
+        stdout.contains("3 loaded, 0 skipped, 1 rejected"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("line 4") && stderr.contains("nowhere"),
+        "{stderr}"
+    );
+    let again = run(&[
+        "import-customers",
+        file.to_str().unwrap(),
+        "--account",
+        "acc-new",
+    ]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 loaded, 3 skipped, 1 rejected"));
+    let rows = db.accounts().customers("acc-new", None).await.unwrap();
+    let crumbs: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|c| (c.id.as_str(), c.breadcrumb.as_str()))
+        .collect();
+    assert_eq!(
+        crumbs,
+        [
+            ("n-1", "Root"),
+            ("n-2", "Root / Child"),
+            ("n-4", "Other, Inc.")
+        ]
+    );
+    let out = run(&["create-account", "--name", "X", "--currency", "dollars"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Currency"));
+    let out = run(&[
+        "import-customers",
+        file.to_str().unwrap(),
+        "--account",
+        "acc-none",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no account 'acc-none'"));
+    let out = run(&["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+on_both_backends!(
+    list_accounts_per_role,
+    list_customers_in_tree_order_with_scope,
+    create_and_rename_accounts,
+    create_customers,
+    move_and_rename_customers,
+    customer_commands,
+);

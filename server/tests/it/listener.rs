@@ -1,0 +1,617 @@
+//! The server over a real TCP listener, driven with reqwest: cookie sessions, sign-out, bad
+//! passwords and rate limiting, API keys (Bearer and Basic), and the non-API routes.
+//! Runs on SQLite and on PostgreSQL.
+
+use std::net::SocketAddr;
+
+use crate::support::*;
+use evo_billing_server::auth::token_hash;
+use evo_billing_server::http::app;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A served app: the test app (for its database) and its address.
+struct Served {
+    app: TestApp,
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn serve(backend: Backend) -> Served {
+    let test_app = TestApp::new(backend).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = app(test_app.ctx.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        axum::serve(listener, service).await.unwrap();
+    });
+    Served {
+        app: test_app,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap(),
+    }
+}
+
+impl Served {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn sign_in(&self, (user, password): (&str, &str), remember: bool) -> reqwest::Response {
+        self.client
+            .post(self.url("/auth/credentials"))
+            .json(&json!({"userName": user, "password": password, "rememberMe": remember}))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Updates an API key's row (`revoked = 1`, `expires_at = 1`).
+async fn set_key(s: &Served, key: &str, assignment: &str) {
+    sqlx::query(&s.app.db.sql(&format!(
+        "UPDATE api_keys SET {assignment} WHERE key_hash = ?"
+    )))
+    .bind(token_hash(key))
+    .execute(&s.app.db.pool)
+    .await
+    .unwrap();
+}
+
+/// `base64(text)` (standard alphabet, padded).
+fn base64(text: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The Max-Age of a Set-Cookie value.
+fn max_age(set_cookie: &str) -> i64 {
+    set_cookie
+        .split(';')
+        .find_map(|a| a.trim().strip_prefix("Max-Age="))
+        .unwrap_or_else(|| panic!("no Max-Age in {set_cookie}"))
+        .parse()
+        .unwrap()
+}
+
+fn october(v: &Value) -> Vec<(String, f64, bool)> {
+    billing_rows(v)
+}
+
+async fn cookie_sessions(backend: Backend) {
+    let s = serve(backend).await;
+    let r = s.sign_in(MANAGER_A, false).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let body: Value = r.json().await.unwrap();
+    let token = body["bearerToken"].as_str().unwrap().to_string();
+    assert_eq!(body["userName"], MANAGER_A.0);
+    assert_eq!(body["roles"], json!(["Manager"]));
+    assert_eq!(body["sessionId"], token.as_str());
+    let (pair, attrs) = set_cookie.split_once(';').unwrap();
+    assert_eq!(pair, format!("evo-session={token}"));
+    for attr in ["Path=/", "HttpOnly", "SameSite=Lax"] {
+        assert!(
+            attrs.split(';').any(|a| a.trim() == attr),
+            "{attr} in {set_cookie}"
+        );
+    }
+    // 12 hours (a second may have passed between issuing and answering).
+    assert!(
+        (43_195..=43_200).contains(&max_age(&set_cookie)),
+        "{set_cookie}"
+    );
+    assert!(!set_cookie.contains("Secure"), "{set_cookie}");
+    let cookie = pair.to_string();
+
+    // The cookie alone is a credential.
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(october(&r.json().await.unwrap()), fixture_october());
+    // Among other cookies too.
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .header("cookie", format!("theme=dark; {cookie}; lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // /auth/status.
+    let r = s
+        .client
+        .get(s.url("/auth/status"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let status: Value = r.json().await.unwrap();
+    assert_eq!(status["isAuthenticated"], true);
+    assert_eq!(status["roles"], json!(["Manager"]));
+    assert_eq!(status["emailAddress"], MANAGER_A.0);
+    assert_eq!(status["accountIds"], json!(["acc-a"]));
+    assert_eq!(status["accountNames"], json!(["Alpha Telecom"]));
+    let r = s.client.get(s.url("/auth/status")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let anon: Value = r.json().await.unwrap();
+    assert_eq!(anon["isAuthenticated"], false);
+    assert!(anon.get("roles").is_none_or(|r| r == &json!([])), "{anon}");
+
+    // A second session of the same user, to check logout ends only the first.
+    let other: Value = s.sign_in(MANAGER_A, true).await.json().await.unwrap();
+    let other_token = other["bearerToken"].as_str().unwrap().to_string();
+    assert_ne!(other_token, token);
+
+    // Logout with the cookie: the cookie is cleared, and the session is over for cookie and
+    // bearer alike.
+    let r = s
+        .client
+        .post(s.url("/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let cleared = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cleared.starts_with("evo-session=;"), "{cleared}");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["responseStatus"]["errorCode"], "Unauthorized");
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = s
+        .client
+        .get(s.url("/auth/status"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["isAuthenticated"], false);
+    // The other session lives on, until `DELETE /auth` ends it.
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = s
+        .client
+        .delete(s.url("/auth"))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // "Remember me": 30 days.
+    let r = s.sign_in(CUSTOMER_A2, true).await;
+    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        (2_591_995..=2_592_000).contains(&max_age(&set_cookie)),
+        "{set_cookie}"
+    );
+    // An expired session is refused.
+    let token: String = r.json::<Value>().await.unwrap()["bearerToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sqlx::query(
+        &s.app
+            .db
+            .sql("UPDATE auth_sessions SET expires_at = 1 WHERE token_hash = ?"),
+    )
+    .bind(token_hash(&token))
+    .execute(&s.app.db.pool)
+    .await
+    .unwrap();
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // Bad credentials.
+    for (user, password) in [
+        (MANAGER_A.0, "wrong-password"),
+        ("nobody@test.evo", "whatever-password"),
+        ("MANAGER-A@TEST.EVO", "Manager-A-Password"),
+    ] {
+        let r = s.sign_in((user, password), false).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{user}");
+        assert!(r.headers().get("set-cookie").is_none());
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["responseStatus"]["errorCode"], "Unauthorized");
+        assert_eq!(
+            body["responseStatus"]["message"],
+            "Invalid Username or Password"
+        );
+    }
+    // The user name is case-insensitive.
+    let r = s.sign_in(("Manager-A@Test.Evo", MANAGER_A.1), false).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Secure cookies when configured.
+    let mut opts = options();
+    opts.secure_cookies = true;
+    let secure = TestApp::on(s.app.db.clone(), opts).await;
+    let r = secure
+        .post_json(
+            "/auth/credentials",
+            None,
+            json!({"userName": MANAGER_A.0, "password": MANAGER_A.1}),
+        )
+        .await;
+    assert!(
+        r.set_cookie.as_deref().unwrap().contains("; Secure"),
+        "{:?}",
+        r.set_cookie
+    );
+}
+
+/// More than 10 sign-ins for one user within a minute: 429; per client, more than 30.
+async fn sign_in_rate_limits(backend: Backend) {
+    let s = serve(backend).await;
+    for i in 0..10 {
+        let r = s.sign_in((MANAGER_B.0, "wrong-password"), false).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {}", i + 1);
+    }
+    let r = s.sign_in((MANAGER_B.0, "wrong-password"), false).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["responseStatus"]["errorCode"], "TooManyRequests");
+    // Even the right password waits now; the user name's case does not matter.
+    let r = s.sign_in(MANAGER_B, false).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let r = s.sign_in(("MANAGER-B@test.evo", MANAGER_B.1), false).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another user is not locked out.
+    let r = s.sign_in(MANAGER_A, false).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Per client address: 30 attempts a minute in all (14 made so far).
+    for i in 14..30 {
+        let r = s
+            .sign_in((&format!("user{i}@test.evo"), "whatever-password"), false)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {}", i + 1);
+    }
+    let r = s.sign_in(ADMIN, false).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Requests with a token are not limited.
+    let admin = s.app.db.users().by_email(ADMIN.0).await.unwrap().unwrap();
+    let key = evo_billing_server::auth::create_api_key(&s.app.db, &admin.id, "k")
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let r = s
+            .client
+            .get(s.url(&format!("/billing?{OCT_A}")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+async fn api_keys(backend: Backend) {
+    let s = serve(backend).await;
+    let user = s
+        .app
+        .db
+        .users()
+        .by_email(MANAGER_A.0)
+        .await
+        .unwrap()
+        .unwrap();
+    let key = evo_billing_server::auth::create_api_key(&s.app.db, &user.id, "k")
+        .await
+        .unwrap();
+    assert!(key.starts_with("ek_"));
+    let billing = s.url(&format!("/billing?{OCT_A}"));
+    let r = s
+        .client
+        .get(&billing)
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(october(&r.json().await.unwrap()), fixture_october());
+    for basic in [format!("{key}:"), format!("{key}:ignored")] {
+        let r = s
+            .client
+            .get(&billing)
+            .header("authorization", format!("Basic {}", base64(&basic)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{basic}");
+        assert_eq!(october(&r.json().await.unwrap()), fixture_october());
+    }
+    // reqwest's own basic auth (user = key, empty password).
+    let r = s
+        .client
+        .get(&billing)
+        .basic_auth(&key, Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // The key carries its user's scope.
+    let r = s
+        .client
+        .get(s.url("/billing?accountId=acc-b&startDate=2026-10-01&endDate=2026-10-31"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .client
+        .get(s.url("/auth/status"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let status: Value = r.json().await.unwrap();
+    assert_eq!(status["isAuthenticated"], true);
+    assert_eq!(status["emailAddress"], MANAGER_A.0);
+    // Unknown keys, and a revoked one.
+    let unknown = format!("ek_{}", "0".repeat(64));
+    for bad in [unknown.as_str(), "ek_", "ek_x"] {
+        let r = s
+            .client
+            .get(&billing)
+            .bearer_auth(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{bad}");
+        let r = s
+            .client
+            .get(&billing)
+            .header(
+                "authorization",
+                format!("Basic {}", base64(&format!("{bad}:"))),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "Basic {bad}");
+    }
+    // A key revoked (or expired) in the database before its first use is refused at once.
+    let revoked = evo_billing_server::auth::create_api_key(&s.app.db, &user.id, "revoked")
+        .await
+        .unwrap();
+    let expired = evo_billing_server::auth::create_api_key(&s.app.db, &user.id, "expired")
+        .await
+        .unwrap();
+    set_key(&s, &revoked, "revoked = 1").await;
+    set_key(&s, &expired, "expires_at = 1").await;
+    for k in [&revoked, &expired] {
+        let r = s.client.get(&billing).bearer_auth(k).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["responseStatus"]["errorCode"], "Unauthorized");
+    }
+    // A key in use, revoked in the database (as by another server process): refused within
+    // the principal cache's time to live.
+    set_key(&s, &key, "revoked = 1").await;
+    let started = std::time::Instant::now();
+    let limit = evo_billing_server::auth::CACHE_TTL + std::time::Duration::from_secs(5);
+    loop {
+        let r = s
+            .client
+            .get(&billing)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            started.elapsed() < limit,
+            "a revoked key still works after {limit:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Garbage in Authorization is just "not signed in".
+    for header in ["Basic !!!", "Basic ", "Bearer", "Token abc", "Digest x"] {
+        let r = s
+            .client
+            .get(&billing)
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{header}");
+    }
+}
+
+async fn other_routes(backend: Backend) {
+    let s = serve(backend).await;
+    let r = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let health: Value = r.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(
+        health["database"],
+        match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    );
+    // Unknown API paths: a ResponseStatus 404, whatever the verb.
+    for (method, path) in [
+        ("GET", "/api/NoSuchOperation"),
+        ("POST", "/json/reply/Nope"),
+        ("GET", "/billing/nope"),
+        ("GET", "/auth/nope"),
+        ("GET", "/reports/x/y/z"),
+        ("POST", "/not-an-api"),
+    ] {
+        let r = s
+            .client
+            .request(method.parse().unwrap(), s.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["responseStatus"]["errorCode"], "NotFound",
+            "{method} {path}"
+        );
+    }
+    // The dashboard (a placeholder page when it is not built), also for client-side routes.
+    for path in ["/", "/reports-page", "/index.html"] {
+        let r = s.client.get(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let html = r.text().await.unwrap();
+        assert!(html.to_ascii_lowercase().contains("<html"), "{html}");
+    }
+    // HEAD: the headers of a GET, no body.
+    let token = s.app.sign_in(MANAGER_A).await;
+    let r = s
+        .client
+        .head(s.url(&format!("/billing?{OCT_A}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    assert!(r.bytes().await.unwrap().is_empty());
+    // A sign-in over the wire and GetBilling with the bearer token, in CSV.
+    let r = s
+        .client
+        .get(s.url(&format!("/billing.csv?{OCT_A}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        "CustomerId,InternationalCosts,HasCallRecording\r\ncus-a1,0.3,True\r\ncus-a2,0,False\r\ncus-a3,1.23,False\r\n"
+    );
+}
+
+/// `/openapi.json` is the OpenAPI document, and a dashboard file named `*.json` is served as
+/// it is. The format-suffix middleware strips `.json` before routing, so both requests fall
+/// through to the dashboard's `index.html` (or the placeholder page).
+async fn json_files_are_served(backend: Backend) {
+    let s = serve(backend).await;
+    let r = s.client.get(s.url("/openapi.json")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let doc: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("/openapi.json is not JSON ({e}): {:.200}", text));
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with('3'),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/billing",
+        "/billing/usage",
+        "/billables",
+        "/reports/billing",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} in /openapi.json");
+    }
+    assert!(doc["paths"]["/billing"]["get"].is_object());
+    // A built dashboard with a JSON asset.
+    let folder = temp_dir();
+    let dir = folder.path().join("dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><html>dashboard</html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("manifest.json"), r#"{"name":"evo"}"#).unwrap();
+    let mut opts = options();
+    opts.static_dir = Some(dir);
+    opts.run_worker = false;
+    let dashboard = TestApp::on(s.app.db.clone(), opts).await;
+    let r = dashboard.get("/", None).await;
+    assert_eq!(r.text(), "<!doctype html><html>dashboard</html>");
+    let r = dashboard.get("/manifest.json", None).await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    assert_eq!(r.text(), r#"{"name":"evo"}"#);
+}
+
+on_both_backends!(
+    cookie_sessions,
+    sign_in_rate_limits,
+    api_keys,
+    other_routes,
+    json_files_are_served,
+);
