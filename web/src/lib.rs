@@ -11,6 +11,9 @@
 //! [`format`] (how figures read). The UI (`app`, `api`, `components`, `pages`) exists on wasm32
 //! only.
 
+// The test build does not mount the app (`start` is left out), so the UI looks unused there.
+#![cfg_attr(all(test, target_arch = "wasm32"), allow(dead_code))]
+
 pub mod chart;
 pub mod format;
 pub mod projection;

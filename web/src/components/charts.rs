@@ -236,3 +236,102 @@ pub fn RowChart(#[prop(into)] title: String, rows: Vec<Row>) -> impl IntoView {
         </figure>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_bar_chart_draws_axes_bars_with_tooltips_and_a_table() {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let host = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&host).unwrap();
+        let bars = vec![
+            Bar {
+                label: "1 Nov".into(),
+                value: 1_250_000,
+                value_text: "1.25 USD".into(),
+                estimate: false,
+            },
+            Bar {
+                label: "2 Nov".into(),
+                value: 0,
+                value_text: "0.00 USD".into(),
+                estimate: false,
+            },
+            Bar {
+                label: "3 Nov".into(),
+                value: 3_000_000,
+                value_text: "3.00 USD".into(),
+                estimate: true,
+            },
+        ];
+        let ticks: TickFormat = Arc::new(|v| {
+            crate::format::amount(evo_billing_core::money::Micros(v), Default::default())
+        });
+        let handle = leptos::mount::mount_to(host.clone().unchecked_into(), move || {
+            view! {
+                <BarChart
+                    title="Cost"
+                    bars=bars.clone()
+                    unit=10_000
+                    tick_format=ticks.clone()
+                    columns=("Day".to_string(), "Amount".to_string())
+                />
+            }
+        });
+        let rects = host.query_selector_all("svg.plot rect.bar").unwrap();
+        assert_eq!(rects.length(), 3);
+        let tips: Vec<String> = (0..3)
+            .map(|i| rects.item(i).unwrap().text_content().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            tips,
+            [
+                "1 Nov: 1.25 USD",
+                "2 Nov: 0.00 USD",
+                "3 Nov: 3.00 USD (estimate)"
+            ]
+        );
+        // Axis from 0 to 3.00 in exact steps; the estimate is drawn differently (not by colour).
+        let ticks: Vec<String> = {
+            let t = host.query_selector_all("svg.axis text").unwrap();
+            (0..t.length())
+                .map(|i| t.item(i).unwrap().text_content().unwrap_or_default())
+                .collect()
+        };
+        assert_eq!(ticks.first().map(String::as_str), Some("0.00"));
+        assert_eq!(ticks.last().map(String::as_str), Some("3.00"));
+        assert_eq!(
+            host.query_selector_all("rect.bar.estimate")
+                .unwrap()
+                .length(),
+            1
+        );
+        // The zero bar has no height; the highest reaches the top of the plot.
+        let h = |i: u32| {
+            rects
+                .item(i)
+                .unwrap()
+                .unchecked_into::<web_sys::Element>()
+                .get_attribute("height")
+                .unwrap()
+        };
+        assert_eq!(h(1), "0.0");
+        assert_eq!(h(2), "182.0");
+        // The same figures as a table.
+        let cells = host.query_selector_all("details tbody td").unwrap();
+        assert_eq!(cells.length(), 3);
+        assert_eq!(
+            host.query_selector("figcaption")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap(),
+            "Cost"
+        );
+        drop(handle);
+    }
+}
