@@ -32,6 +32,71 @@ fn emit(assets: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<String, St
     Ok(format!("/assets/{name}"))
 }
 
+/// Comments out, whitespace runs collapsed, no space around `{`, `}`, `;`, `,` or after `:`
+/// (strings in this stylesheet hold no such characters).
+fn minify_css(css: &str) -> String {
+    let mut text = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(i) = rest.find("/*") {
+        text.push_str(&rest[..i]);
+        rest = rest[i..].find("*/").map_or("", |j| &rest[i + j + 2..]);
+    }
+    text.push_str(rest);
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let joins = |c: char| matches!(c, '{' | '}' | ';' | ',' | ':');
+        let glue = out.ends_with(joins) || word.starts_with(['{', '}', ';', ',']);
+        if !out.is_empty() && !glue {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.replace(";}", "}")
+}
+
+/// Comment lines and indentation out of generated JavaScript. Lines stay lines (no automatic
+/// semicolon insertion changes); wasm-bindgen's glue has comments only on lines of their own,
+/// which [`build`] checks.
+fn minify_js(js: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(js.len());
+    let mut in_block = false;
+    for line in js.lines() {
+        let t = line.trim();
+        if in_block {
+            in_block = !t.contains("*/");
+            continue;
+        }
+        if t.starts_with("/*") {
+            in_block = !t.contains("*/");
+            continue;
+        }
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        if t.contains("/*") || t.contains("*/") {
+            return Err(format!("a comment inside a line of JavaScript: {t}"));
+        }
+        out.push_str(t);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `<!-- … -->` out (the source's notes are not for the browser).
+fn strip_html_comments(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<!--") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].find("-->").map_or("", |j| &rest[i + j + 3..]);
+    }
+    out.push_str(rest);
+    out.lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// What a build produced, for the size report.
 pub struct Built {
     pub dist: PathBuf,
@@ -95,18 +160,10 @@ pub fn build() -> Result<Built, String> {
     std::fs::create_dir_all(&assets).map_err(|e| format!("cannot create dist/assets: {e}"))?;
 
     let wasm_path = emit(&assets, "evo_billing_web_bg", "wasm", &read_bytes(&opt)?)?;
-    let js_path = emit(
-        &assets,
-        "evo_billing_web",
-        "js",
-        &read_bytes(&out.join("evo_billing_web.js"))?,
-    )?;
-    let css_path = emit(
-        &assets,
-        "style",
-        "css",
-        &read_bytes(&root.join("web/style.css"))?,
-    )?;
+    let js = minify_js(&util::read(&out.join("evo_billing_web.js"))?)?;
+    let js_path = emit(&assets, "evo_billing_web", "js", js.as_bytes())?;
+    let css = minify_css(&util::read(&root.join("web/style.css"))?);
+    let css_path = emit(&assets, "style", "css", css.as_bytes())?;
     let fill = |text: &str, boot: Option<&str>| -> String {
         let mut t = text
             .replace("/assets/evo_billing_web_bg.wasm", &wasm_path)
@@ -117,9 +174,12 @@ pub fn build() -> Result<Built, String> {
         }
         t
     };
-    let boot = fill(&util::read(&root.join("web/boot.js"))?, None);
+    let boot = minify_js(&fill(&util::read(&root.join("web/boot.js"))?, None))?;
     let boot_path = emit(&assets, "boot", "js", boot.as_bytes())?;
-    let index = fill(&util::read(&root.join("index.html"))?, Some(&boot_path));
+    let index = strip_html_comments(&fill(
+        &util::read(&root.join("index.html"))?,
+        Some(&boot_path),
+    ));
     if index.contains("/assets/boot.js") || index.contains("/assets/style.css") {
         return Err("index.html still names an unhashed asset".into());
     }
@@ -143,6 +203,37 @@ pub fn build() -> Result<Built, String> {
             .join(", ")
     );
     Ok(Built { dist, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn css_minifies_without_changing_meaning() {
+        let css = "/* c */\na:focus-visible, b {\n  color: red;\n  margin: 0 auto;\n}\n@media (max-width: 760px) { .x + .y::before { content: \"/\"; } }\n";
+        assert_eq!(
+            minify_css(css),
+            "a:focus-visible,b{color:red;margin:0 auto}@media (max-width:760px){.x + .y::before{content:\"/\"}}"
+        );
+    }
+
+    #[test]
+    fn js_loses_comment_lines_and_indentation_only() {
+        let js = "/**\n * doc\n */\nexport function f(a) {\n    // note\n    return a;\n}\n";
+        assert_eq!(
+            minify_js(js).unwrap(),
+            "export function f(a) {\nreturn a;\n}\n"
+        );
+        assert!(minify_js("let a = 1; /* inline */").is_err());
+    }
+
+    #[test]
+    fn html_comments_go() {
+        assert_eq!(strip_html_comments("<a>\n  <!-- note -->\n<b>"), "<a>\n<b>");
+        assert_eq!(content_hash(b"abc"), content_hash(b"abc"));
+        assert_ne!(content_hash(b"abc"), content_hash(b"abd"));
+    }
 }
 
 /// The dashboard's npm test tools (playwright-core, axe-core), from tests/e2e/package-lock.json.

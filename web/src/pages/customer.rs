@@ -1,5 +1,5 @@
 //! One customer: its breadcrumb, its figures for the range (GetBilling with customerId), and its
-//! trend over the last 13 months (GetBilling with customerId, one month at a time).
+//! trend over the last 13 months (GetBillingSeries by month with customerId).
 
 use std::sync::Arc;
 
@@ -30,7 +30,8 @@ pub struct CustomerData {
     costs: Micros,
     recording: bool,
     billed: bool,
-    months: Vec<(DateRange, Micros, bool)>,
+    /// Month, international costs, billed calls (GetBillingSeries).
+    months: Vec<(DateRange, Micros, i64)>,
 }
 
 /// The 13 calendar months ending with today's.
@@ -51,22 +52,28 @@ async fn load(
     today: chrono::NaiveDate,
 ) -> Result<CustomerData, ApiError> {
     let months = thirteen_months(today);
-    let trend =
-        futures::future::join_all(months.iter().map(|m| api::billing(&account, *m, Some(&id))));
+    let span = match (months.first(), months.last()) {
+        (Some(a), Some(b)) => DateRange::new(a.start(), b.end()).unwrap_or(range),
+        _ => range,
+    };
     let (customers, now, trend, currency) = futures::join!(
         customers_of(session, account.clone()),
         api::billing(&account, range, Some(&id)),
-        trend,
+        api::series(&account, span, Granularity::Monthly, Some(&id)),
         crate::pages::currency_of(session, &account),
     );
     let customers = customers.unwrap_or_default();
     let now = now?;
-    let mut month_figures = Vec::with_capacity(months.len());
-    for (m, b) in months.iter().zip(trend) {
-        let b = b?;
-        let t = billing_totals(&b);
-        month_figures.push((*m, t.international_costs, t.customers_with_recording > 0));
-    }
+    let trend = trend?;
+    let currency = crate::pages::currency_or(currency, trend.currency.as_deref());
+    let month_figures = trend
+        .periods
+        .iter()
+        .filter_map(|p| {
+            let r = DateRange::parse(p.start_date.as_deref()?, p.end_date.as_deref()?).ok()?;
+            Some((r, p.international_costs, p.billed_calls))
+        })
+        .collect();
     let info = customers
         .iter()
         .find(|c| c.id.as_deref() == Some(&id))

@@ -155,15 +155,7 @@ pub fn ReportCall() -> impl IntoView {
                 }}
                 {input("call-sid", "CallSid", "Call SID", call_sid, "The carrier's call identifier, e.g. CA…")}
             </div>
-            {move || {
-                by_session
-                    .get()
-                    .then(|| view! { <p class="field-error" data-field="SessionId">{error_for("SessionId")}</p> })
-            }}
-            {move || {
-                (!by_session.get())
-                    .then(|| view! { <p class="field-error" data-field="SessionId">{error_for("SessionId")}</p> })
-            }}
+            <p class="field-error" data-field="SessionId">{error_for("SessionId")}</p>
             <button type="submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Reporting…" } else { "Report call" }}
             </button>
