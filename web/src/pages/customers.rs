@@ -127,7 +127,7 @@ pub fn Customers() -> impl IntoView {
                 }
             };
             view! {
-                <th scope="col" aria-sort=aria class:num=numeric>
+                <th scope="col" aria-sort=aria class:num=numeric class:col-id={key == SortKey::Id}>
                     <button
                         type="button"
                         class="sort"
@@ -200,7 +200,7 @@ pub fn Customers() -> impl IntoView {
                             <a href=href>{r.name.clone()}</a>
                             {crumb}
                         </th>
-                        <td class="mono">{r.id.clone()}</td>
+                        <td class="mono col-id">{r.id.clone()}</td>
                         <td class="num" data-testid="cost">{money_text(r.international_costs, cur)}</td>
                         <td class="num" data-testid="subtree">
                             {if r.has_children { money_text(r.subtree_costs, cur) } else { "–".into() }}

@@ -458,7 +458,7 @@ fn OverviewBody(data: Arc<OverviewData>) -> impl IntoView {
             );
             view! {
                 <tr>
-                    <td class="num">{i + 1}</td>
+                    <td class="num col-rank">{i + 1}</td>
                     <th scope="row">
                         <a href=href>{name}</a>
                         <span class="crumb">{crumb}</span>
@@ -539,7 +539,7 @@ fn OverviewBody(data: Arc<OverviewData>) -> impl IntoView {
                         <table data-testid="top-customers">
                             <thead>
                                 <tr>
-                                    <th scope="col" class="num">"#"</th>
+                                    <th scope="col" class="num col-rank">"#"</th>
                                     <th scope="col">"Customer"</th>
                                     <th scope="col" class="num">"International costs"</th>
                                     <th scope="col" class="num">"Share"</th>
