@@ -119,7 +119,7 @@ try {
   }
   results.sort = median(sort);
   const filter = [];
-  for (const q of ["a", "ac", "acm", "", "1", "12", ""]) {
+  for (const q of ["1", "12", "123", "", "9", "99", ""]) {
     const t0 = await timed(page, "filter", q);
     last = await paintedAfter(page, "customers", Math.max(t0, last));
     filter.push(last - t0);

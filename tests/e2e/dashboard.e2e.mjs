@@ -353,3 +353,36 @@ describe("untrusted text", () => {
     await page.context().close();
   });
 });
+
+// `cargo xtask test --full`: the customers table of an account with 10,000 customers.
+if (process.env.EVO_BILLING_E2E_FULL === "1") {
+  describe("10,000 customers (--full)", () => {
+    test("the table lists, pages, sorts and filters them all", async () => {
+      const big = await startServer({ demoCalls: 200000, args: ["--demo-customers", "10000"] });
+      const page = await newPage(browser);
+      try {
+        await signIn(page, big.base, USERS.manager);
+        await page.goto(`${big.base}/app/customers?account=acc-northwind`);
+        await settled(page, "customers");
+        const list = (await api(page, "/customers?accountId=acc-northwind")).body;
+        assert.ok(list.totalCount >= 10000, `${list.totalCount} customers`);
+        const summary = await page.textContent('[data-testid="table-summary"]');
+        assert.equal(summary.replace(/,/g, ""), `${list.totalCount} customers`);
+        assert.equal((await page.$$('[data-testid="customer-row"]')).length, 50);
+        assert.match(await page.textContent('[data-testid="page"]'), new RegExp(`of ${Math.ceil(list.totalCount / 50)} `));
+        await page.click('button[data-sort="cost"]');
+        await page.waitForURL(/sort=cost/);
+        const costs = await page.$$eval('[data-testid="customer-row"] [data-testid="cost"]', (els) =>
+          els.map((e) => Number(e.textContent.replace(/[^0-9.\-]/g, ""))),
+        );
+        for (let i = 1; i < costs.length; i++) assert.ok(costs[i - 1] >= costs[i]);
+        await page.fill("#customer-filter", list.items[list.items.length - 1].name);
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="customer-row"]').length < 50);
+        await noProblems(page, "10,000 customers");
+      } finally {
+        await page.context().close();
+        big.stop();
+      }
+    });
+  });
+}

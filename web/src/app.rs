@@ -279,6 +279,34 @@ pub fn App() -> impl IntoView {
     handle_unauthorized(session);
     session.refresh();
     let page = Memo::new(move |_| route(&location.pathname.get()));
+    // A new page: its name in the title, and focus at the top of its content (after the first
+    // load), so keyboard and screen-reader users start there.
+    Effect::new(move |first: Option<()>| {
+        let title = match page.get() {
+            Page::SignIn => "Sign in",
+            Page::Overview | Page::Root => "Overview",
+            Page::Customers => "Customers",
+            Page::Customer(_) => "Customer",
+            Page::Usage => "Usage",
+            Page::Reports => "Reports",
+            Page::ReportCall => "Report a call",
+            Page::NotFound => "Page not found",
+        };
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(&format!("{title} · evo-billing"));
+        }
+        if first.is_some() {
+            request_animation_frame(|| {
+                if let Some(main) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id("main"))
+                    .and_then(|m| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(m).ok())
+                {
+                    let _ = main.focus();
+                }
+            });
+        }
+    });
     move || match page.get() {
         Page::Root => {
             // After this render: a navigation inside it would re-enter the router's signal.

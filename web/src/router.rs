@@ -80,6 +80,10 @@ pub fn provide_router() -> Location {
                 if !own_origin || !(path == "/" || path.starts_with("/app")) {
                     return;
                 }
+                // An in-page link (the skip link): the browser moves focus and scroll itself.
+                if !anchor.hash().is_empty() && location.pathname.get_untracked() == path {
+                    return;
+                }
                 ev.prevent_default();
                 navigate(&format!("{path}{}", anchor.search()), false);
             });
