@@ -131,14 +131,14 @@ try {
   big.stop();
 }
 
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const ms = (n) => `${Math.round(n)} ms`;
 const verdict = (v, budget) => (v <= budget ? "within budget" : "**over budget**");
-const md = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), headless Chromium ${chromiumVersion}, server: the debug build on SQLite, on localhost; demo data (520,000 calls) for the overview, and \`--demo-customers ${bigCustomers}\` for the customers table. Medians of ${RUNS} runs (3 for the first table paint).
+const md = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), headless Chromium ${chromiumVersion}, server: the release build (as \`cargo xtask serve\` runs it) on SQLite, on localhost; demo data (520,000 calls) for the overview, and \`--demo-customers ${bigCustomers}\` for the customers table. Medians of ${RUNS} runs (3 for the first table paint).
 
 | what | measured | budget | |
 |---|---|---|---|
-| transfer size of the app, gzip -9 (HTML + JS + wasm + CSS) | ${kb(gzipTotal)} | 300 KB | ${verdict(gzipTotal, 300 * 1024)} |
+| transfer size of the app, gzip -9 (HTML + JS + wasm + CSS) | ${kb(gzipTotal)} (${gzipTotal.toLocaleString("en-US")} bytes) | 300 KiB (307,200 bytes) | ${verdict(gzipTotal, 300 * 1024)} |
 | cold navigation to the overview's data painted | ${ms(results.nav)} | 1,000 ms | ${verdict(results.nav, 1000)} |
 | preset change to new data painted | ${ms(results.preset)} | 300 ms | ${verdict(results.preset, 300)} |
 | customers table, first paint (cold, ${results.customerRows}) | ${ms(results.customersFirst)} | 500 ms | ${verdict(results.customersFirst, 500)} |

@@ -107,29 +107,31 @@ impl Session {
         });
     }
 
+    /// ListAccounts, when the server has it: names and currencies (the order is the server's).
     fn load_account_details(self) {
         spawn_local(async move {
-            if let Ok(list) = api::accounts().await {
-                self.accounts.update(|accounts| {
-                    for info in list.items {
-                        let id = info.id.clone().unwrap_or_default();
-                        let currency = info.currency.as_deref().and_then(|c| c.parse().ok());
-                        match accounts.iter_mut().find(|a| a.id == id) {
-                            Some(a) => {
-                                a.currency = currency;
-                                if let Some(n) = info.name.filter(|n| !n.is_empty()) {
-                                    a.name = n;
-                                }
-                            }
-                            None => accounts.push(Account {
-                                name: info.name.unwrap_or_else(|| id.clone()),
-                                id,
-                                currency,
-                            }),
-                        }
-                    }
-                });
+            let Ok(list) = api::accounts().await else {
+                return;
+            };
+            if list.items.is_empty() {
+                return;
             }
+            self.accounts.set(
+                list.items
+                    .into_iter()
+                    .map(|info| {
+                        let id = info.id.unwrap_or_default();
+                        Account {
+                            name: info
+                                .name
+                                .filter(|n| !n.is_empty())
+                                .unwrap_or_else(|| id.clone()),
+                            currency: info.currency.as_deref().and_then(|c| c.parse().ok()),
+                            id,
+                        }
+                    })
+                    .collect(),
+            );
         });
     }
 

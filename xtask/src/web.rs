@@ -271,10 +271,23 @@ pub fn component_tests() -> Result<(bool, String), String> {
     )
 }
 
+/// The release server binary (what `cargo xtask serve` runs), for the benchmark.
+fn release_server_bin() -> Result<PathBuf, String> {
+    run(cmd("cargo").args(["build", "--release", "-p", "evo-billing-server"]))?;
+    Ok(util::root().join("target/release/evo-billing-server"))
+}
+
 /// A node script of tests/e2e against a fresh server with demo data and the built dist/.
 fn node_e2e(args: &[&str], env: &[(&str, String)]) -> Result<(bool, String), String> {
+    node_e2e_with(server_bin()?, args, env)
+}
+
+fn node_e2e_with(
+    bin: PathBuf,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Result<(bool, String), String> {
     ensure_e2e_tools()?;
-    let bin = server_bin()?;
     let mut c = cmd("node");
     c.args(args)
         .env("EVO_BILLING_SERVER_BIN", &bin)
@@ -326,7 +339,8 @@ pub fn bench() -> Result<String, String> {
         .collect();
     let out = util::root().join("target/web-bench.md");
     let _ = std::fs::remove_file(&out);
-    let (ok, _) = node_e2e(
+    let (ok, _) = node_e2e_with(
+        release_server_bin()?,
         &["tests/e2e/bench.mjs"],
         &[
             ("EVO_BILLING_BENCH_FILES", files.join("\n")),

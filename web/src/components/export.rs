@@ -3,6 +3,29 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// Core's CSV of a table: `columns` are camelCase names (the header is their PascalCase, as
+/// ServiceStack writes it), each row one value per column.
+pub fn table_csv(columns: &[&str], rows: impl Iterator<Item = Vec<serde_json::Value>>) -> String {
+    let objects: Vec<serde_json::Value> = rows
+        .map(|cells| {
+            serde_json::Value::Object(columns.iter().map(|c| c.to_string()).zip(cells).collect())
+        })
+        .collect();
+    if objects.is_empty() {
+        let header: Vec<String> = columns
+            .iter()
+            .map(|c| evo_billing_core::csv::pascal_case(c))
+            .collect();
+        return format!("{}\r\n", header.join(","));
+    }
+    evo_billing_core::csv::value_to_csv(&serde_json::Value::Array(objects))
+}
+
+/// An exact amount as the JSON number the API writes (rounded to `decimals` first).
+pub fn amount_cell(amount: evo_billing_core::money::Micros, decimals: u32) -> serde_json::Value {
+    serde_json::Value::from(amount.round_to(decimals).to_f64())
+}
+
 /// Offers `csv` as a file named `file_name`.
 pub fn download_text(file_name: &str, csv: &str, mime: &str) -> Result<(), String> {
     let err = |e: wasm_bindgen::JsValue| format!("The file could not be made: {e:?}");

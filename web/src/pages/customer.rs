@@ -56,16 +56,20 @@ async fn load(
         (Some(a), Some(b)) => DateRange::new(a.start(), b.end()).unwrap_or(range),
         _ => range,
     };
-    let (customers, now, trend, currency) = futures::join!(
+    let (customers, now, trend) = futures::join!(
         customers_of(session, account.clone()),
         api::billing(&account, range, Some(&id)),
         api::series(&account, span, Granularity::Monthly, Some(&id)),
-        crate::pages::currency_of(session, &account),
     );
     let customers = customers.unwrap_or_default();
     let now = now?;
     let trend = trend?;
-    let currency = crate::pages::currency_or(currency, trend.currency.as_deref());
+    let known = session.accounts.with_untracked(|list| {
+        list.iter()
+            .find(|a| a.id == account)
+            .and_then(|a| a.currency)
+    });
+    let currency = crate::pages::currency_or(known, trend.currency.as_deref());
     let month_figures = trend
         .periods
         .iter()

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use evo_billing_core::client::{encode_component, ApiError};
 use evo_billing_core::date_range::DateRange;
-use evo_billing_core::money::Currency;
 use leptos::prelude::*;
-use serde::Serialize;
 
 use crate::api;
 use crate::app::{
@@ -25,7 +23,6 @@ use crate::table::{arrange, build_rows, page_count, page_slice, CustomerRow, Sor
 pub struct CustomersData {
     account: String,
     range: DateRange,
-    currency: Option<Currency>,
     rows: Vec<CustomerRow>,
     /// ListCustomers answered (names and tree known).
     listed: bool,
@@ -36,10 +33,9 @@ async fn load(
     account: String,
     range: DateRange,
 ) -> Result<CustomersData, ApiError> {
-    let (customers, billing, currency) = futures::join!(
+    let (customers, billing) = futures::join!(
         customers_of(session, account.clone()),
         api::billing(&account, range, None),
-        crate::pages::currency_of(session, &account),
     );
     let customers = customers?;
     let billing = billing?;
@@ -48,20 +44,7 @@ async fn load(
         listed: !customers.is_empty(),
         account,
         range,
-        currency,
     })
-}
-
-/// One exported row (core's CSV: PascalCase headers in this order).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ExportRow<'a> {
-    customer_id: &'a str,
-    customer: &'a str,
-    breadcrumb: &'a str,
-    international_costs: evo_billing_core::money::Micros,
-    subtree_international_costs: evo_billing_core::money::Micros,
-    has_call_recording: bool,
 }
 
 #[component]
@@ -153,22 +136,34 @@ pub fn Customers() -> impl IntoView {
     let make_csv = move || {
         let d = data.data.get_untracked()?;
         let order = arranged.get_untracked()?;
-        let decimals = d.currency.map(|c| c.decimals()).unwrap_or(2);
-        let rows: Vec<ExportRow> = order
-            .iter()
-            .map(|i| {
+        let decimals = session
+            .account_for(&state.get_untracked())
+            .and_then(|a| a.currency)
+            .map(|c| c.decimals())
+            .unwrap_or(2);
+        use crate::components::export::{amount_cell, table_csv};
+        use serde_json::Value;
+        Some(table_csv(
+            &[
+                "customerId",
+                "customer",
+                "breadcrumb",
+                "internationalCosts",
+                "subtreeInternationalCosts",
+                "hasCallRecording",
+            ],
+            order.iter().map(|i| {
                 let r = &d.rows[*i];
-                ExportRow {
-                    customer_id: &r.id,
-                    customer: &r.name,
-                    breadcrumb: &r.breadcrumb,
-                    international_costs: r.international_costs.round_to(decimals),
-                    subtree_international_costs: r.subtree_costs.round_to(decimals),
-                    has_call_recording: r.has_call_recording,
-                }
-            })
-            .collect();
-        evo_billing_core::csv::to_csv(&rows).ok()
+                vec![
+                    Value::from(r.id.as_str()),
+                    Value::from(r.name.as_str()),
+                    Value::from(r.breadcrumb.as_str()),
+                    amount_cell(r.international_costs, decimals),
+                    amount_cell(r.subtree_costs, decimals),
+                    Value::from(r.has_call_recording),
+                ]
+            }),
+        ))
     };
     let go_page = {
         let set_state = set_state.clone();
@@ -181,7 +176,8 @@ pub fn Customers() -> impl IntoView {
         let s = state.get();
         let (slice, page) = page_slice(&order, s.page);
         let pages = page_count(order.len());
-        let cur = d.currency;
+        // The account's currency (ListAccounts), read here so it shows as soon as it is known.
+        let cur = session.account_for(&s).and_then(|a| a.currency);
         let tree = sort.get().0 == SortKey::Tree && s.filter.trim().is_empty();
         let rows = slice
             .iter()

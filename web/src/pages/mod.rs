@@ -59,39 +59,6 @@ pub async fn customers_of(
     Ok(list)
 }
 
-/// The currency of an account: ListAccounts', else (for the roles that may read usage) the
-/// `priceUnit` of one day of its usage records, remembered for the session.
-pub async fn currency_of(session: Session, account: &str) -> Option<Currency> {
-    let known = session.accounts.with_untracked(|list| {
-        list.iter()
-            .find(|a| a.id == account)
-            .and_then(|a| a.currency)
-    });
-    if known.is_some() || !session.can_see_usage() {
-        return known;
-    }
-    let (today, _) = crate::app::today_utc();
-    let usage = api::usage(
-        account,
-        evo_billing_core::date_range::DateRange::day(today),
-        evo_billing_core::date_range::Granularity::All,
-    )
-    .await
-    .ok()?;
-    let currency: Currency = usage
-        .categories
-        .iter()
-        .find_map(|c| c.price_unit.as_deref())?
-        .parse()
-        .ok()?;
-    session.accounts.update(|list| {
-        if let Some(a) = list.iter_mut().find(|a| a.id == account) {
-            a.currency = Some(currency);
-        }
-    });
-    Some(currency)
-}
-
 /// The currency of an account's amounts: ListAccounts', else what an answer said (usage
 /// records' `priceUnit`, a series' `currency`).
 pub fn currency_or(known: Option<Currency>, from_answer: Option<&str>) -> Option<Currency> {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use evo_billing_core::client::ApiError;
-use evo_billing_core::dto::{BillingReport, ReportInfo, ReportStatuses};
+use evo_billing_core::dto::{BillingReport, ReportStatuses};
 use evo_billing_core::validation::Validate;
 use leptos::prelude::*;
 
@@ -19,7 +19,7 @@ use crate::components::layout::Toolbar;
 const POLL: Duration = Duration::from_millis(1000);
 
 #[component]
-fn ReportForm(on_created: impl Fn(ReportInfo) + Send + Sync + 'static) -> impl IntoView {
+fn ReportForm(on_created: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let session = use_session();
     let state = use_view_state();
     let (today, _) = today_utc();
@@ -85,9 +85,9 @@ fn ReportForm(on_created: impl Fn(ReportInfo) + Send + Sync + 'static) -> impl I
         let on_created = on_created.clone();
         leptos::task::spawn_local(async move {
             match api::request_report(&req).await {
-                Ok(info) => {
+                Ok(()) => {
                     submitted.set(false);
-                    on_created(info);
+                    on_created();
                 }
                 Err(e) => server_error.set(Some(e)),
             }
@@ -175,8 +175,8 @@ pub fn Reports() -> impl IntoView {
             set_timeout(move || list.reload(), POLL);
         }
     });
-    let on_created = move |info: ReportInfo| {
-        created.set(info.name.clone().or(info.id.clone()));
+    let on_created = move || {
+        created.set(Some("the report is queued; it appears below".to_string()));
         list.reload();
     };
     let delete = move |id: String| {

@@ -11,7 +11,6 @@ use evo_billing_core::date_range::{DateRange, Granularity};
 use evo_billing_core::money::{Currency, Micros};
 use evo_billing_core::usage::{Category, CATEGORIES, TOTAL_PRICE};
 use leptos::prelude::*;
-use serde::Serialize;
 
 use crate::api;
 use crate::app::{mark_painted, today_utc, use_session, use_set_view_state, use_view_state};
@@ -61,31 +60,6 @@ fn period_name(p: &PeriodUsage, g: Granularity) -> String {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CategoryRow<'a> {
-    category: &'a str,
-    parent: &'a str,
-    description: &'a str,
-    count: i64,
-    count_unit: &'a str,
-    usage: &'a str,
-    usage_unit: &'a str,
-    price: Micros,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PeriodRow {
-    period_start: String,
-    calls: i64,
-    call_minutes: String,
-    sms_messages: i64,
-    phone_numbers: i64,
-    recordings: i64,
-    total_price: Micros,
-}
-
 const PERIOD_COLUMNS: [(&str, &str); 4] = [
     ("calls", "Calls"),
     ("sms", "SMS"),
@@ -93,26 +67,37 @@ const PERIOD_COLUMNS: [(&str, &str); 4] = [
     ("recordings", "Recordings"),
 ];
 
-fn period_rows(d: &UsageData) -> Vec<PeriodRow> {
+fn period_csv(d: &UsageData) -> String {
+    use crate::components::export::{amount_cell, table_csv};
+    use serde_json::Value;
     let decimals = d.currency.map(|c| c.decimals()).unwrap_or(2);
-    d.periods
-        .periods
-        .iter()
-        .map(|p| {
-            let c = |n: &str| find(&p.categories, n).map(|c| c.count).unwrap_or(0);
-            PeriodRow {
-                period_start: p.period_start.clone().unwrap_or_default(),
-                calls: c("calls"),
-                call_minutes: find(&p.categories, "calls")
-                    .map(|c| c.usage.clone())
-                    .unwrap_or_else(|| "0".into()),
-                sms_messages: c("sms"),
-                phone_numbers: c("phonenumbers"),
-                recordings: c("recordings"),
-                total_price: p.total_price.round_to(decimals),
-            }
-        })
-        .collect()
+    table_csv(
+        &[
+            "periodStart",
+            "calls",
+            "callMinutes",
+            "smsMessages",
+            "phoneNumbers",
+            "recordings",
+            "totalPrice",
+        ],
+        d.periods.periods.iter().map(|p| {
+            let c = |n: &str| Value::from(find(&p.categories, n).map(|c| c.count).unwrap_or(0));
+            vec![
+                Value::from(p.period_start.clone().unwrap_or_default()),
+                c("calls"),
+                Value::from(
+                    find(&p.categories, "calls")
+                        .map(|c| c.usage.clone())
+                        .unwrap_or_else(|| "0".into()),
+                ),
+                c("sms"),
+                c("phonenumbers"),
+                c("recordings"),
+                amount_cell(p.total_price, decimals),
+            ]
+        }),
+    )
 }
 
 #[component]
@@ -202,28 +187,38 @@ fn UsageBody(data: Arc<UsageData>) -> impl IntoView {
         let d = d.clone();
         move || {
             let decimals = d.currency.map(|c| c.decimals()).unwrap_or(2);
-            let rows: Vec<CategoryRow> = hierarchy()
-                .into_iter()
-                .map(|c| {
+            use crate::components::export::{amount_cell, table_csv};
+            use serde_json::Value;
+            Some(table_csv(
+                &[
+                    "category",
+                    "parent",
+                    "description",
+                    "count",
+                    "countUnit",
+                    "usage",
+                    "usageUnit",
+                    "price",
+                ],
+                hierarchy().into_iter().map(|c| {
                     let u = find(&d.summary.categories, c.name);
-                    CategoryRow {
-                        category: c.name,
-                        parent: c.parent.unwrap_or(""),
-                        description: c.description,
-                        count: u.map(|u| u.count).unwrap_or(0),
-                        count_unit: c.count_unit,
-                        usage: u.map(|u| u.usage.as_str()).unwrap_or("0"),
-                        usage_unit: c.usage_unit.unwrap_or(""),
-                        price: u.map(|u| u.price).unwrap_or_default().round_to(decimals),
-                    }
-                })
-                .collect();
-            evo_billing_core::csv::to_csv(&rows).ok()
+                    vec![
+                        Value::from(c.name),
+                        Value::from(c.parent.unwrap_or("")),
+                        Value::from(c.description),
+                        Value::from(u.map(|u| u.count).unwrap_or(0)),
+                        Value::from(c.count_unit),
+                        Value::from(u.map(|u| u.usage.as_str()).unwrap_or("0")),
+                        Value::from(c.usage_unit.unwrap_or("")),
+                        amount_cell(u.map(|u| u.price).unwrap_or_default(), decimals),
+                    ]
+                }),
+            ))
         }
     };
     let export_periods = {
         let d = d.clone();
-        move || evo_billing_core::csv::to_csv(&period_rows(&d)).ok()
+        move || Some(period_csv(&d))
     };
     let name_cats = format!("usage-categories-{}-{}.csv", d.account, d.range);
     let name_periods = format!("usage-by-{by}-{}-{}.csv", d.account, d.range);
