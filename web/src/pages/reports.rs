@@ -239,11 +239,14 @@ pub fn Reports() -> impl IntoView {
         let pending = l.iter().filter(|r| !r.status.is_final()).count();
         Some(view! {
             <p class="table-summary" aria-live="polite">
-                {if pending == 0 {
-                    format!("{} reports, all finished.", l.len())
-                } else {
-                    format!("{} reports, {pending} in progress (updating every second).", l.len())
-                }}
+                {
+                    let n = if l.len() == 1 { "1 report".to_string() } else { format!("{} reports", l.len()) };
+                    if pending == 0 {
+                        format!("{n}, all finished.")
+                    } else {
+                        format!("{n}, {pending} in progress (updating every second).")
+                    }
+                }
             </p>
             <div class="table-wrap" tabindex="0" role="region" aria-label="Reports">
                 <table data-testid="reports-table">
