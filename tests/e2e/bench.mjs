@@ -134,7 +134,9 @@ try {
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const ms = (n) => `${Math.round(n)} ms`;
 const verdict = (v, budget) => (v <= budget ? "within budget" : "**over budget**");
-const md = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), headless Chromium ${chromiumVersion}, server: the release build (as \`cargo xtask serve\` runs it) on SQLite, on localhost; demo data (520,000 calls) for the overview, and \`--demo-customers ${bigCustomers}\` for the customers table. Medians of ${RUNS} runs (3 for the first table paint).
+const md = `## Dashboard (web/) — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), headless Chromium ${chromiumVersion}, server: the release build (as \`cargo xtask serve\` runs it) on SQLite, on localhost; demo data (520,000 calls) for the overview, and \`--demo-customers ${bigCustomers}\` for the customers table. Medians of ${RUNS} runs (3 for the first table paint).
 
 | what | measured | budget | |
 |---|---|---|---|

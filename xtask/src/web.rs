@@ -205,37 +205,6 @@ pub fn build() -> Result<Built, String> {
     Ok(Built { dist, files })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn css_minifies_without_changing_meaning() {
-        let css = "/* c */\na:focus-visible, b {\n  color: red;\n  margin: 0 auto;\n}\n@media (max-width: 760px) { .x + .y::before { content: \"/\"; } }\n";
-        assert_eq!(
-            minify_css(css),
-            "a:focus-visible,b{color:red;margin:0 auto}@media (max-width:760px){.x + .y::before{content:\"/\"}}"
-        );
-    }
-
-    #[test]
-    fn js_loses_comment_lines_and_indentation_only() {
-        let js = "/**\n * doc\n */\nexport function f(a) {\n    // note\n    return a;\n}\n";
-        assert_eq!(
-            minify_js(js).unwrap(),
-            "export function f(a) {\nreturn a;\n}\n"
-        );
-        assert!(minify_js("let a = 1; /* inline */").is_err());
-    }
-
-    #[test]
-    fn html_comments_go() {
-        assert_eq!(strip_html_comments("<a>\n  <!-- note -->\n<b>"), "<a>\n<b>");
-        assert_eq!(content_hash(b"abc"), content_hash(b"abc"));
-        assert_ne!(content_hash(b"abc"), content_hash(b"abd"));
-    }
-}
-
 /// The dashboard's npm test tools (playwright-core, axe-core), from tests/e2e/package-lock.json.
 fn ensure_e2e_tools() -> Result<(), String> {
     let dir = util::root().join("tests/e2e");
@@ -351,4 +320,35 @@ pub fn bench() -> Result<String, String> {
         return Err("bench web failed".into());
     }
     util::read(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn css_minifies_without_changing_meaning() {
+        let css = "/* c */\na:focus-visible, b {\n  color: red;\n  margin: 0 auto;\n}\n@media (max-width: 760px) { .x + .y::before { content: \"/\"; } }\n";
+        assert_eq!(
+            minify_css(css),
+            "a:focus-visible,b{color:red;margin:0 auto}@media (max-width:760px){.x + .y::before{content:\"/\"}}"
+        );
+    }
+
+    #[test]
+    fn js_loses_comment_lines_and_indentation_only() {
+        let js = "/**\n * doc\n */\nexport function f(a) {\n    // note\n    return a;\n}\n";
+        assert_eq!(
+            minify_js(js).unwrap(),
+            "export function f(a) {\nreturn a;\n}\n"
+        );
+        assert!(minify_js("let a = 1; /* inline */").is_err());
+    }
+
+    #[test]
+    fn html_comments_go() {
+        assert_eq!(strip_html_comments("<a>\n  <!-- note -->\n<b>"), "<a>\n<b>");
+        assert_eq!(content_hash(b"abc"), content_hash(b"abc"));
+        assert_ne!(content_hash(b"abc"), content_hash(b"abd"));
+    }
 }
