@@ -8,7 +8,7 @@
 //! [`binding`]; every failure is an [`error::ApiError`]. Anything that is not the API is the
 //! dashboard ([`static_files`]).
 //!
-//! Layers, outside in: tracing; [`normalize`] (case of operation names, format suffixes: before
+//! Layers, outside in: tracing; gzip (when the client accepts it); [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
 //! line of each 500); [`admission::admit`] (how many requests run at once, load shedding,
 //! timeouts); [`csrf::check`] (cookie-authenticated writes come from this server's
@@ -34,6 +34,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use evo_billing_core::routes;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -56,6 +57,8 @@ pub fn app(ctx: Ctx) -> Router {
     // `Router::layer` runs after the route was chosen).
     let normalized = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
+        // gzip for clients that ask (a 10,000-customer ListCustomers is 1.65 MB of JSON).
+        .layer(CompressionLayer::new())
         // Every answer: no type sniffing, no framing, no referrer leaving the site; an answer
         // that sets no caching of its own (every API answer: billing data, errors, files) is
         // never stored. Dashboard files set theirs (immutable assets, no-cache HTML).
