@@ -2,9 +2,12 @@
 //! needs (hyper's own connection builder; axum's `serve` sets none of them).
 //!
 //! - **Descriptors.** At start the soft `RLIMIT_NOFILE` is raised to the hard limit; the server
-//!   keeps at most that many connections less a reserve for the database, files and webhooks
-//!   (or `--max-connections`). A connection over the cap gets `503` + `Retry-After: 1` and is
-//!   closed, so the server never runs out of descriptors (and never stops accepting).
+//!   keeps at most that many connections less a reserve for the database, files, webhooks and
+//!   refusals (or `--max-connections`), so it never runs out of descriptors.
+//! - **At the cap**, a new connection first takes the place of the connection that has been
+//!   idle longest (no request in flight for [`EVICT_IDLE`]: a slow or forgotten client), which is
+//!   closed; if there is none, the newcomer's request is read and answered `503 ServerBusy` with
+//!   `Retry-After: 1` and `Connection: close`, so every client gets an answer.
 //! - **Slow clients.** Request headers must arrive within `header_timeout` (10 s; also the
 //!   longest an idle keep-alive connection stays open); a body within `body_timeout`
 //!   ([`crate::http::call`]). One byte a second holds nothing for long.
@@ -14,32 +17,103 @@
 //!   so the resident size falls back once the load is gone.
 //! - **Shutdown.** On the signal: stop accepting, let open requests finish (10 s at most).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
-use tower::Service;
+use tokio::sync::{watch, Notify, Semaphore};
+use tower::{Service, ServiceExt};
 
 use crate::config::Limits;
 
-/// Descriptors kept back from connections (database, files, webhooks, SMTP).
-const RESERVE: u64 = 256;
-/// Refusals written at once; beyond, an over-cap connection is just closed.
+/// Descriptors kept back from connections (database, files, webhooks, SMTP, refusals).
+const RESERVE: u64 = 128 + MAX_REFUSALS as u64;
+/// Refusals answered at once; beyond, accepting waits for one to end.
 const MAX_REFUSALS: usize = 64;
+/// A connection with no request in flight for this long gives its place to a new one when the
+/// server is at its cap.
+pub const EVICT_IDLE: Duration = Duration::from_secs(2);
 /// How long open requests may run on after the shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
 
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 114\r\n\r\n{\"responseStatus\":{\"errorCode\":\"ServerBusy\",\"message\":\"Too many connections; try again in a moment.\",\"errors\":[]}}";
+
+/// What the listener knows of one open connection.
+struct Conn {
+    /// Requests in flight on it.
+    busy: AtomicUsize,
+    /// When a request last started or ended (or the connection was accepted), in ms since the
+    /// listener started.
+    active_ms: AtomicU64,
+    /// Told to give its place to a newcomer.
+    evict: Notify,
+}
+
+/// The open connections, for choosing one to close at the cap.
+struct Registry {
+    started: Instant,
+    next: AtomicU64,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+}
+
+impl Registry {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn add(&self) -> (u64, Arc<Conn>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            busy: AtomicUsize::new(0),
+            active_ms: AtomicU64::new(self.now_ms()),
+            evict: Notify::new(),
+        });
+        if let Ok(mut m) = self.conns.lock() {
+            m.insert(id, conn.clone());
+        }
+        (id, conn)
+    }
+
+    fn remove(&self, id: u64) {
+        if let Ok(mut m) = self.conns.lock() {
+            m.remove(&id);
+        }
+    }
+
+    /// Tells the connection idle longest (at least [`EVICT_IDLE`]) to close; whether there was
+    /// one.
+    fn evict_one(&self) -> bool {
+        let now = self.now_ms();
+        let idle_ms = u64::try_from(EVICT_IDLE.as_millis()).unwrap_or(u64::MAX);
+        let Ok(mut m) = self.conns.lock() else {
+            return false;
+        };
+        let oldest = m
+            .iter()
+            .filter(|(_, c)| c.busy.load(Ordering::Relaxed) == 0)
+            .map(|(id, c)| (*id, c.active_ms.load(Ordering::Relaxed)))
+            .filter(|(_, t)| now.saturating_sub(*t) >= idle_ms)
+            .min_by_key(|(_, t)| *t);
+        match oldest.and_then(|(id, _)| m.remove(&id)) {
+            Some(c) => {
+                c.evict.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
 
 /// Raises the soft limit of open files to the hard limit; answers the soft limit now.
 pub fn raise_fd_limit() -> u64 {
@@ -86,6 +160,11 @@ pub async fn run(
     let (stop, stopped) = watch::channel(false);
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     let trim = tokio::spawn(give_back_memory());
+    let registry = Arc::new(Registry {
+        started: Instant::now(),
+        next: AtomicU64::new(0),
+        conns: Mutex::new(HashMap::new()),
+    });
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -110,21 +189,36 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
-        match connections.clone().try_acquire_owned() {
-            Ok(permit) => {
-                let (make, stopped) = (make.clone(), stopped.clone());
+        let mut permit = connections.clone().try_acquire_owned().ok();
+        if permit.is_none() && registry.evict_one() {
+            // The evicted connection closes at once; its place comes free in a moment.
+            permit = tokio::time::timeout(
+                Duration::from_millis(200),
+                connections.clone().acquire_owned(),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok);
+        }
+        match permit {
+            Some(permit) => {
+                let (make, stopped, registry) = (make.clone(), stopped.clone(), registry.clone());
                 tokio::spawn(async move {
-                    serve_connection(stream, addr, make, limits, stopped).await;
+                    let (id, conn) = registry.add();
+                    serve_connection(stream, addr, make, limits, stopped, &registry, conn).await;
+                    registry.remove(id);
                     drop(permit);
                 });
             }
-            Err(_) => {
-                if let Ok(permit) = refusals.clone().try_acquire_owned() {
-                    tokio::spawn(async move {
-                        refuse(stream).await;
-                        drop(permit);
-                    });
-                }
+            None => {
+                // Wait for a refusal slot rather than drop a client without an answer.
+                let Ok(refusal) = refusals.clone().acquire_owned().await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    refuse(stream).await;
+                    drop(refusal);
+                });
             }
         }
     }
@@ -143,9 +237,26 @@ async fn serve_connection(
     mut make: IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
     limits: Limits,
     mut stopped: watch::Receiver<bool>,
+    registry: &Arc<Registry>,
+    conn_state: Arc<Conn>,
 ) {
-    let Ok(service) = make.call(addr).await;
-    let service = TowerToHyperService::new(service);
+    let Ok(app) = make.call(addr).await;
+    // Count the requests in flight on this connection and when it was last active.
+    let counted = {
+        let (state, registry) = (conn_state.clone(), registry.clone());
+        tower::service_fn(move |req: axum::extract::Request<hyper::body::Incoming>| {
+            let (state, registry, app) = (state.clone(), registry.clone(), app.clone());
+            state.busy.fetch_add(1, Ordering::Relaxed);
+            state.active_ms.store(registry.now_ms(), Ordering::Relaxed);
+            async move {
+                let answer = app.oneshot(req).await;
+                state.busy.fetch_sub(1, Ordering::Relaxed);
+                state.active_ms.store(registry.now_ms(), Ordering::Relaxed);
+                answer
+            }
+        })
+    };
+    let service = TowerToHyperService::new(counted);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -160,6 +271,7 @@ async fn serve_connection(
         .keep_alive_timeout(limits.header_timeout);
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
+    let mut closing = false;
     loop {
         tokio::select! {
             result = conn.as_mut() => {
@@ -168,10 +280,18 @@ async fn serve_connection(
                 }
                 return;
             }
-            changed = stopped.changed() => {
+            _ = conn_state.evict.notified(), if !closing => {
+                if conn_state.busy.load(Ordering::Relaxed) == 0 {
+                    // Nothing in flight: close now (a slow header is dropped with it).
+                    return;
+                }
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            changed = stopped.changed(), if !closing => {
+                closing = true;
                 conn.as_mut().graceful_shutdown();
                 if changed.is_err() {
-                    // The server is gone; finish this connection's graceful end.
                     let _ = conn.as_mut().await;
                     return;
                 }
@@ -180,11 +300,26 @@ async fn serve_connection(
     }
 }
 
-/// Answers an over-cap connection with 503 and closes it.
+/// Answers an over-cap connection: reads its request head (so closing does not reset the
+/// connection under the client's feet), writes 503 with `Connection: close`, half-closes, and
+/// drains what the client still sends until it closes (at most a few seconds).
 async fn refuse(mut stream: TcpStream) {
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+    let mut buf = [0u8; 8192];
+    let mut seen: Vec<u8> = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.len() < 64 * 1024 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
         stream.write_all(BUSY).await?;
-        stream.shutdown().await
+        stream.shutdown().await?;
+        while stream.read(&mut buf).await? > 0 {}
+        Ok::<_, io::Error>(())
     })
     .await;
 }
@@ -224,7 +359,7 @@ mod tests {
     #[test]
     fn connection_cap_keeps_a_reserve() {
         let limits = Limits::default();
-        assert_eq!(connection_cap(&limits, 1024), 768);
+        assert_eq!(connection_cap(&limits, 1024), 832);
         assert_eq!(connection_cap(&limits, 100), 16);
         let set = Limits {
             max_connections: Some(5),

@@ -130,6 +130,34 @@ async fn connections_over_the_cap_are_refused(backend: Backend) {
     assert_eq!(get(addr, "/healthz").await, "HTTP/1.1 200 OK");
 }
 
+/// At the cap, a connection that has sent nothing for a while (a slow or forgotten client)
+/// gives its place to a new one, which is served at once.
+async fn idle_connections_give_way(backend: Backend) {
+    let limits = Limits {
+        header_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    };
+    let (_app, addr) = serve_with(backend, limits, 5).await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(evo_billing_server::serve::EVICT_IDLE + Duration::from_millis(500)).await;
+    let t = Instant::now();
+    assert_eq!(get(addr, "/healthz").await, "HTTP/1.1 200 OK");
+    assert!(t.elapsed() < Duration::from_secs(1));
+    // One of the idle ones was closed to make room.
+    let mut closed = 0;
+    for s in &mut held {
+        if read_all(s, Duration::from_millis(300)).await.1 {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1, "an idle connection gave way");
+}
+
 /// With one request in flight and one waiting, the next is shed at once with 503 ServerBusy
 /// and Retry-After; /healthz is still answered; once the slots free up, requests are served.
 async fn excess_requests_are_shed(backend: Backend) {
@@ -187,5 +215,6 @@ async fn excess_requests_are_shed(backend: Backend) {
 on_both_backends!(
     slow_clients_are_cut_off,
     connections_over_the_cap_are_refused,
+    idle_connections_give_way,
     excess_requests_are_shed,
 );
