@@ -2,22 +2,7 @@
 //! texts split at the first `|`. A range that parses is never inverted.
 #![no_main]
 
-use evo_billing_core::date_range::{parse_api_date, DateRange};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/api_date.rs"]
+mod check;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let _ = parse_api_date(text);
-    let (a, b) = text.split_once('|').unwrap_or((text, text));
-    if let Ok(range) = DateRange::parse(a, b) {
-        assert!(
-            range.start() <= range.end(),
-            "inverted range from {a:?} {b:?}"
-        );
-        assert!(range.days() >= 1);
-        let _ = range.start_text();
-        let _ = range.check_max_days(731);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));

@@ -3,51 +3,7 @@
 //! the Content-Type, then the query string up to the first `\n`, then the body.
 #![no_main]
 
-use evo_billing_core::dto::{
-    Authenticate, BillingReport, GetBilling, ListUsageRecords, NewBillable,
-};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/bind_request.rs"]
+mod check;
 
-// The one place this target names server internals (the module moves with the restructuring).
-use evo_billing_server::http::binding::{bind, bind_list, RawRequest};
-
-const CONTENT_TYPES: [Option<&str>; 8] = [
-    None,
-    Some("application/json"),
-    Some("application/json; charset=utf-8"),
-    Some("text/jsv"),
-    Some("application/x-www-form-urlencoded"),
-    Some("text/plain"),
-    Some("application/xml"),
-    Some("multipart/form-data; boundary=x"),
-];
-
-fuzz_target!(|data: &[u8]| {
-    if data.len() < 2 {
-        return;
-    }
-    let (dto, ct) = (
-        data[0],
-        CONTENT_TYPES[data[1] as usize % CONTENT_TYPES.len()],
-    );
-    let rest = &data[2..];
-    let (query, body) = match rest.iter().position(|b| *b == b'\n') {
-        Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
-        None => (None, rest),
-    };
-    let query = query.map(String::from_utf8_lossy);
-    let req = RawRequest {
-        query: query.as_deref(),
-        content_type: ct,
-        body,
-        params: &[],
-    };
-    match dto % 6 {
-        0 => drop(bind::<NewBillable>(&req)),
-        1 => drop(bind::<GetBilling>(&req)),
-        2 => drop(bind::<BillingReport>(&req)),
-        3 => drop(bind::<ListUsageRecords>(&req)),
-        4 => drop(bind::<Authenticate>(&req)),
-        _ => drop(bind_list::<NewBillable>(&req)),
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));

@@ -4,10 +4,11 @@
 //! - **Descriptors.** At start the soft `RLIMIT_NOFILE` is raised to the hard limit; the server
 //!   keeps at most that many connections less a reserve for the database, files, webhooks and
 //!   refusals (or `--max-connections`), so it never runs out of descriptors.
-//! - **At the cap**, a new connection first takes the place of the connection that has been
-//!   idle longest (no request in flight for [`EVICT_IDLE`]: a slow or forgotten client), which is
-//!   closed; if there is none, the newcomer's request is read and answered `503 ServerBusy` with
-//!   `Retry-After: 1` and `Connection: close`, so every client gets an answer.
+//! - **At the cap**, a new connection waits up to [`AT_CAP_WAIT`] for a place: it takes the place
+//!   of the connection that has been idle longest (no request in flight for [`EVICT_IDLE`]: a slow,
+//!   finished or forgotten client), which is closed, or of one that ends. If none comes free, the
+//!   newcomer's request is read and answered `503 ServerBusy` with `Retry-After: 1` and
+//!   `Connection: close`, so every client gets an answer.
 //! - **Slow clients.** Request headers must arrive within `header_timeout` (10 s; also the
 //!   longest an idle keep-alive connection stays open); a body within `body_timeout`
 //!   ([`crate::http::call`]). One byte a second holds nothing for long.
@@ -39,11 +40,14 @@ use crate::config::Limits;
 
 /// Descriptors kept back from connections (database, files, webhooks, SMTP, refusals).
 const RESERVE: u64 = 128 + MAX_REFUSALS as u64;
-/// Refusals answered at once; beyond, accepting waits for one to end.
+/// Connections over the cap handled at once (waiting for a place, or being refused); beyond,
+/// accepting waits for one to end.
 const MAX_REFUSALS: usize = 64;
 /// A connection with no request in flight for this long gives its place to a new one when the
-/// server is at its cap.
-pub const EVICT_IDLE: Duration = Duration::from_secs(2);
+/// server is at its cap (a client between two requests is idle for far less).
+pub const EVICT_IDLE: Duration = Duration::from_millis(500);
+/// How long a connection over the cap waits for a place before it is refused.
+pub const AT_CAP_WAIT: Duration = Duration::from_secs(1);
 /// How long open requests may run on after the shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -189,38 +193,56 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
-        let mut permit = connections.clone().try_acquire_owned().ok();
-        if permit.is_none() && registry.evict_one() {
-            // The evicted connection closes at once; its place comes free in a moment.
-            permit = tokio::time::timeout(
-                Duration::from_millis(200),
-                connections.clone().acquire_owned(),
-            )
-            .await
-            .ok()
-            .and_then(Result::ok);
-        }
-        match permit {
-            Some(permit) => {
-                let (make, stopped, registry) = (make.clone(), stopped.clone(), registry.clone());
-                tokio::spawn(async move {
-                    let (id, conn) = registry.add();
-                    serve_connection(stream, addr, make, limits, stopped, &registry, conn).await;
-                    registry.remove(id);
-                    drop(permit);
-                });
+        let serve = {
+            let (make, stopped, registry) = (make.clone(), stopped.clone(), registry.clone());
+            move |stream, permit| async move {
+                let (id, conn) = registry.add();
+                serve_connection(stream, addr, make, limits, stopped, &registry, conn).await;
+                registry.remove(id);
+                drop(permit);
             }
-            None => {
-                // Wait for a refusal slot rather than drop a client without an answer.
-                let Ok(refusal) = refusals.clone().acquire_owned().await else {
-                    continue;
+        };
+        if let Ok(permit) = connections.clone().try_acquire_owned() {
+            tokio::spawn(serve(stream, permit));
+            continue;
+        }
+        // At the cap: wait for a place apart from the accept loop (at most MAX_REFUSALS at once;
+        // beyond, accepting waits, and new clients wait in the listen backlog).
+        let Ok(slot) = refusals.clone().acquire_owned().await else {
+            continue;
+        };
+        let (connections, registry) = (connections.clone(), registry.clone());
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + AT_CAP_WAIT;
+            let permit = loop {
+                if let Ok(p) = connections.clone().try_acquire_owned() {
+                    break Some(p);
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    break None;
+                }
+                let wait = if registry.evict_one() {
+                    Duration::from_millis(100)
+                } else {
+                    Duration::from_millis(50)
                 };
-                tokio::spawn(async move {
+                if let Ok(Ok(p)) =
+                    tokio::time::timeout(wait, connections.clone().acquire_owned()).await
+                {
+                    break Some(p);
+                }
+            };
+            match permit {
+                Some(p) => {
+                    drop(slot);
+                    serve(stream, p).await;
+                }
+                None => {
                     refuse(stream).await;
-                    drop(refusal);
-                });
+                    drop(slot);
+                }
             }
-        }
+        });
     }
     drop(listener);
     let _ = stop.send(true);

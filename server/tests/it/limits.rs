@@ -103,28 +103,45 @@ async fn slow_clients_are_cut_off(backend: Backend) {
     assert!(text.contains("\"errorCode\":\"Timeout\""), "{text}");
 }
 
-/// Over the connection cap a connection gets 503 + Retry-After and is closed; once slow ones
-/// are cut off, new ones are served.
+/// Over the connection cap, with every connection busy, a newcomer waits its second and gets
+/// 503 + Retry-After (never a reset); once the busy ones end, new ones are served.
 async fn connections_over_the_cap_are_refused(backend: Backend) {
-    let (_app, addr) = serve_with(backend, short(), 5).await;
+    let limits = Limits {
+        body_timeout: Duration::from_secs(4),
+        ..Limits::default()
+    };
+    let (app, addr) = serve_with(backend, limits, 5).await;
+    let token = app.sign_in(MANAGER_A).await;
     let mut held = Vec::new();
     for _ in 0..5 {
         let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        s.write_all(format!("POST /billables HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{").as_bytes())
+            .await
+            .unwrap();
         held.push(s);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = Instant::now();
     let mut over = TcpStream::connect(addr).await.unwrap();
-    let (text, closed) = read_all(&mut over, Duration::from_secs(3)).await;
+    over.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (text, closed) = read_all(&mut over, Duration::from_secs(5)).await;
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(
         text.contains("Retry-After: 1") && text.contains("ServerBusy"),
         "{text}"
     );
     assert!(closed);
-    // The held ones time out; the server serves again.
+    let waited = t.elapsed();
+    assert!(
+        waited >= evo_billing_server::serve::AT_CAP_WAIT && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    // The busy ones end (408); the server serves again.
     for s in &mut held {
-        read_all(s, Duration::from_secs(5)).await;
+        let (text, _) = read_all(s, Duration::from_secs(8)).await;
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(get(addr, "/healthz").await, "HTTP/1.1 200 OK");

@@ -11,6 +11,7 @@ mod billables;
 mod csrf;
 mod faults;
 mod formats;
+mod fuzz_corpus;
 mod import;
 mod limits;
 mod listener;
