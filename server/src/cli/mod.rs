@@ -161,6 +161,17 @@ pub struct ServeOptions {
     /// This process's name in ReportInfo.server.
     #[arg(long, env = "EVO_BILLING_SERVER_NAME")]
     server_name: Option<String>,
+    /// A browser origin (scheme://host[:port]) allowed to call the API cross-origin, with
+    /// credentials (repeat for several; the variable takes a comma-separated list). Default: none,
+    /// and no CORS headers at all.
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        env = "EVO_BILLING_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_parser = crate::config::cors_origin
+    )]
+    cors_origins: Vec<String>,
 }
 
 impl ServeOptions {
@@ -175,6 +186,7 @@ impl ServeOptions {
             secure_cookies: self.secure_cookies,
             run_worker: !self.no_worker,
             server_name: self.server_name.clone(),
+            cors_origins: self.cors_origins.clone(),
         }
     }
 }

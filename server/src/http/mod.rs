@@ -6,7 +6,8 @@
 //! case-insensitive), format suffixes (`/billing.csv`), `?format=`, `?callback=` and `Accept`
 //! ([`negotiate`], [`reply`]). Requests are read by the extractors of [`call`] and
 //! [`binding`]; every failure is an [`error::ApiError`]. Anything that is not the API is the
-//! dashboard ([`static_files`]).
+//! dashboard ([`static_files`]). Browser apps on the origins of `--cors-origin` may call it
+//! cross-origin ([`cors`], between tracing and [`normalize`]; absent by default).
 //!
 //! Layers, outside in: tracing; [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
@@ -22,6 +23,8 @@ pub mod reply;
 pub mod router;
 pub mod static_files;
 
+mod cors;
+
 use axum::extract::Request;
 use axum::http::Uri;
 use axum::middleware::{self, Next};
@@ -36,6 +39,7 @@ use reply::SuffixFormat;
 
 /// The whole application.
 pub fn app(ctx: Ctx) -> Router {
+    let cors_origins = ctx.config.cors_origins.clone();
     let routed = router::api_router()
         .fallback(static_files::fallback)
         .layer(middleware::from_fn(reply::render))
@@ -44,6 +48,7 @@ pub fn app(ctx: Ctx) -> Router {
     // `Router::layer` runs after the route was chosen).
     let normalized = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
+        .layer(tower::layer::layer_fn(|s| cors::wrap(&cors_origins, s)))
         .layer(middleware::from_fn(normalize))
         .service(routed);
     Router::new().fallback_service(normalized)

@@ -8,6 +8,7 @@ mod support;
 mod accounts;
 mod auth_matrix;
 mod billables;
+mod cors;
 mod faults;
 mod formats;
 mod import;
