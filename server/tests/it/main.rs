@@ -13,6 +13,7 @@ mod faults;
 mod formats;
 mod import;
 mod listener;
+mod openapi;
 mod reports;
 mod rollups;
 mod scope;
