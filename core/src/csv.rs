@@ -6,6 +6,8 @@
 //! - A list is one row per item. A response DTO whose only content is a list (BillingInfo's
 //!   `customers`) is written as that list, as ServiceStack does.
 //! - Nulls are empty fields; booleans are `True`/`False` as in JSV; nested values are JSV text.
+//! - Text that a spreadsheet would run as a formula (first character `=`, `+`, `-`, `@`, tab or
+//!   CR) is written with a leading `'` ([`escape_text`]); numbers are written as they are.
 //!
 //! ```
 //! use evo_billing_core::{csv::billing_info_to_csv, dto::{BillingInfo, BillingCustomerInfo}};
@@ -36,6 +38,17 @@ pub fn escape_field(field: &str) -> std::borrow::Cow<'_, str> {
         format!("\"{}\"", field.replace('"', "\"\"")).into()
     } else {
         field.into()
+    }
+}
+
+/// A text cell: [`escape_field`], and a leading `'` when a spreadsheet would otherwise read the
+/// text as a formula (`=HYPERLINK(…)`, `+1+cmd`, `-2+3`, `@SUM(…)`), the usual defence against
+/// CSV injection. Numbers are not text cells: a negative amount stays `-1.50`.
+pub fn escape_text(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        escape_field(&format!("'{field}")).into_owned().into()
+    } else {
+        escape_field(field)
     }
 }
 
@@ -74,7 +87,10 @@ fn objects_to_csv(rows: &[Value]) -> String {
             .iter()
             .map(|h| {
                 let v = row.get(h).unwrap_or(&Value::Null);
-                escape_field(&cell(v)).into_owned()
+                match v {
+                    Value::String(text) => escape_text(text).into_owned(),
+                    other => escape_field(&cell(other)).into_owned(),
+                }
             })
             .collect();
         out.push_str(&fields.join(","));
@@ -156,6 +172,25 @@ mod tests {
     use crate::dto::BillingCustomerInfo;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn text_that_looks_like_a_formula_is_escaped() {
+        for (text, cell) in [
+            ("=1+1", "'=1+1"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("=a,b", "\"'=a,b\""),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(escape_text(text), cell, "{text:?}");
+        }
+        // Numbers stay numbers; only text cells are escaped.
+        let rows = serde_json::json!([{"name": "-Credit", "amount": -1.5}]);
+        assert_eq!(value_to_csv(&rows), "Name,Amount\r\n'-Credit,-1.5\r\n");
+    }
 
     #[test]
     fn quoting() {

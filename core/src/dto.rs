@@ -468,6 +468,74 @@ pub struct UpdateCustomer {
     pub make_root: bool,
 }
 
+/// The caller's API keys (an administrator's: everyone's). `GET /auth/apikeys`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct ListApiKeys {}
+
+/// A new API key for the caller, from a signed-in session (not from another key).
+/// `POST /auth/apikeys`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct CreateApiKey {
+    /// Required: what the key is for (`billing-exporter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The key stops working this many days from now (1 to 3,660); absent: it never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+}
+
+/// Revoke an API key at once. `DELETE /auth/apikeys/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct RevokeApiKey {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// An API key as it is listed (never the key itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    /// The owner's email.
+    pub user_name: String,
+    /// ISO 8601 UTC.
+    pub created_at: String,
+    /// ISO 8601 UTC; absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+    /// Neither revoked nor expired.
+    #[serde(default)]
+    pub active: bool,
+}
+
+/// `{items}` of [`ApiKeyInfo`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct ApiKeyList {
+    pub items: Vec<ApiKeyInfo>,
+}
+
+/// A created key: shown once, only here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(all(feature = "js", target_arch = "wasm32"), derive(tsify::Tsify))]
+pub struct CreatedApiKey {
+    /// The secret (`evo_…`), to send as a bearer token.
+    pub key: String,
+    pub info: ApiKeyInfo,
+}
+
 /// ServiceStack's error body: `{responseStatus: {...}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

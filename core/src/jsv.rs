@@ -123,6 +123,9 @@ pub enum JsvError {
     /// A list or object opened at byte `offset` would exceed [`MAX_DEPTH`] levels.
     #[error("JSV nesting deeper than {MAX_DEPTH} levels at byte {offset}")]
     TooDeep { offset: usize },
+    /// The document holds more than the `max_values` [`parse_limited`] allows.
+    #[error("JSV document with more than {max_values} values")]
+    TooLarge { max_values: usize },
     /// The text is well-formed but does not fit the requested type (or serialization failed).
     #[error("{0}")]
     Custom(String),
@@ -407,10 +410,21 @@ impl<'a> Cursor<'a> {
 ///
 /// Iterative, depth-capped at [`MAX_DEPTH`], linear in the input size and panic-free.
 pub fn parse(text: &str) -> Result<JsvValue, JsvError> {
+    parse_limited(text, usize::MAX)
+}
+
+/// [`parse`], refusing documents of more than `max_values` values (scalars, lists and objects
+/// each count one) before building them: a server's bound on what a small body can cost.
+pub fn parse_limited(text: &str, max_values: usize) -> Result<JsvValue, JsvError> {
     let mut cur = Cursor { text, pos: 0 };
     let mut stack: Vec<Frame> = Vec::new();
+    let mut values = 0usize;
 
     'value: loop {
+        values += 1;
+        if values > max_values {
+            return Err(JsvError::TooLarge { max_values });
+        }
         // Read one value, or open a container and go read its first value. Whitespace before
         // a container or a quoted value is skipped; before a bare value it may be data.
         let ws_start = cur.pos;
@@ -1287,6 +1301,22 @@ mod tests {
         assert_eq!(
             parse(&too_deep),
             Err(JsvError::TooDeep { offset: MAX_DEPTH })
+        );
+    }
+
+    #[test]
+    fn parse_limited_counts_every_value() {
+        // [1,2,{a:[3]}]: the list, 1, 2, the object, its list, 3.
+        let text = "[1,2,{a:[3]}]";
+        assert!(parse_limited(text, 6).is_ok());
+        assert_eq!(
+            parse_limited(text, 5),
+            Err(JsvError::TooLarge { max_values: 5 })
+        );
+        let many = format!("[{}1]", "1,".repeat(100_000));
+        assert_eq!(
+            parse_limited(&many, 1_000),
+            Err(JsvError::TooLarge { max_values: 1_000 })
         );
     }
 

@@ -4,7 +4,8 @@
 //!
 //! An *operation* (ServiceStack's word for a request DTO) is served at its custom path and also at
 //! ServiceStack's pre-defined routes `/api/{Name}` and `/json/reply/{Name}`, where its name matches
-//! case-insensitively, with any verb.
+//! case-insensitively. There a read also answers POST (ServiceStack clients POST any request
+//! there); a write answers only its own verbs, never GET.
 //!
 //! ```
 //! use evo_billing_core::routes;
@@ -72,9 +73,15 @@ impl Route {
         self.operation.then(|| format!("/json/reply/{}", self.name))
     }
 
-    /// The methods answered at the pre-defined routes: any (as ServiceStack does).
+    /// The methods answered at the pre-defined routes: a write's own verbs (a state change is
+    /// never a GET, so a link or an image cannot make one); a read's verbs and POST
+    /// (ServiceStack clients POST any request there).
     pub fn api_verbs(&self) -> Vec<&'static str> {
-        ANY_VERB.to_vec()
+        let mut verbs = self.verbs.to_vec();
+        if !self.writes && !verbs.contains(&"POST") {
+            verbs.push("POST");
+        }
+        verbs
     }
 
     /// Every path this route is served at.
@@ -175,13 +182,10 @@ pub const LIST_USAGE_RECORDS: Route = Route {
     summary: "Usage records by category for a date range",
 };
 
-/// Every method (ServiceStack's `[Route]` without verbs).
-pub const ANY_VERB: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH"];
-
 pub const BILLING_REPORT: Route = Route {
     name: "BillingReport",
     path: Some("/reports/billing"),
-    verbs: ANY_VERB,
+    verbs: &["POST"],
     operation: true,
     writes: true,
     access: Access::Roles(ALL_ROLES),
@@ -337,7 +341,7 @@ pub const AUTH: Route = Route {
 pub const AUTH_STATUS: Route = Route {
     name: "AuthStatus",
     path: Some("/auth/status"),
-    verbs: ANY_VERB,
+    verbs: &["GET"],
     operation: false,
     writes: false,
     access: Access::Public,
@@ -349,13 +353,49 @@ pub const AUTH_STATUS: Route = Route {
 pub const LOGOUT: Route = Route {
     name: "Logout",
     path: Some("/auth/logout"),
-    verbs: ANY_VERB,
+    verbs: &["POST"],
     operation: false,
     writes: true,
     access: Access::Public,
     request: None,
     answer: Answer::NoContent,
     summary: "End the session and clear the cookie",
+};
+
+pub const LIST_API_KEYS: Route = Route {
+    name: "ListApiKeys",
+    path: Some("/auth/apikeys"),
+    verbs: &["GET"],
+    operation: true,
+    writes: false,
+    access: Access::SignedIn,
+    request: Some("ListApiKeys"),
+    answer: Answer::Dto("ApiKeyList"),
+    summary: "The caller's API keys (an administrator's: everyone's), never the secrets",
+};
+
+pub const CREATE_API_KEY: Route = Route {
+    name: "CreateApiKey",
+    path: Some("/auth/apikeys"),
+    verbs: &["POST"],
+    operation: true,
+    writes: true,
+    access: Access::SignedIn,
+    request: Some("CreateApiKey"),
+    answer: Answer::Dto("CreatedApiKey"),
+    summary: "A new API key for the caller (from a session, not a key), optionally expiring",
+};
+
+pub const REVOKE_API_KEY: Route = Route {
+    name: "RevokeApiKey",
+    path: Some("/auth/apikeys/{id}"),
+    verbs: &["DELETE"],
+    operation: true,
+    writes: true,
+    access: Access::SignedIn,
+    request: Some("RevokeApiKey"),
+    answer: Answer::NoContent,
+    summary: "Revoke an API key (the caller's own; an administrator's: any) at once",
 };
 
 pub const HEALTH: Route = Route {
@@ -404,6 +444,9 @@ pub const ROUTES: &[Route] = &[
     AUTH,
     AUTH_STATUS,
     LOGOUT,
+    LIST_API_KEYS,
+    CREATE_API_KEY,
+    REVOKE_API_KEY,
     HEALTH,
     OPENAPI,
 ];
@@ -462,6 +505,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn writes_are_never_gets() {
+        for r in ROUTES.iter().filter(|r| r.writes && r.name != "Auth") {
+            assert!(!r.verbs.contains(&"GET"), "{}", r.name);
+            assert!(!r.api_verbs().contains(&"GET"), "{}", r.name);
+        }
+        assert_eq!(GET_BILLING.api_verbs(), ["GET", "POST"]);
+        assert_eq!(NEW_BILLABLE.api_verbs(), ["POST"]);
+        assert_eq!(BILLING_REPORT.api_verbs(), ["POST"]);
     }
 
     #[test]

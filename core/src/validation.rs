@@ -19,9 +19,9 @@ use std::fmt;
 
 use crate::date_range::{parse_api_date, DateError, DateRange, Granularity};
 use crate::dto::{
-    Authenticate, BillingReport, CreateAccount, CreateCustomer, GetBilling, GetBillingSeries,
-    ListAccounts, ListCustomers, ListUsageRecords, NewBillable, ResponseError, ResponseStatus,
-    UpdateAccount, UpdateCustomer,
+    Authenticate, BillingReport, CreateAccount, CreateApiKey, CreateCustomer, GetBilling,
+    GetBillingSeries, ListAccounts, ListApiKeys, ListCustomers, ListUsageRecords, NewBillable,
+    ResponseError, ResponseStatus, RevokeApiKey, UpdateAccount, UpdateCustomer,
 };
 use crate::money::Currency;
 
@@ -740,6 +740,58 @@ impl Validate for UpdateAccount {
     }
 }
 
+/// A checked CreateApiKey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub name: String,
+    /// Days until it expires; `None`: never.
+    pub expires_in_days: Option<u32>,
+}
+
+/// The longest an API key can be made to last, in days.
+pub const MAX_API_KEY_DAYS: u32 = 3_660;
+
+impl Validate for CreateApiKey {
+    type Valid = NewApiKey;
+
+    fn validate(&self) -> Result<NewApiKey, ValidationErrors> {
+        let mut c = Checker::default();
+        let name = c.required_name("Name", &self.name);
+        if let Some(d) = self.expires_in_days {
+            if !(1..=MAX_API_KEY_DAYS).contains(&d) {
+                c.push(
+                    "InclusiveBetween",
+                    "ExpiresInDays",
+                    format!("'Expires In Days' must be between 1 and {MAX_API_KEY_DAYS}. You entered {d}."),
+                );
+            }
+        }
+        let valid = name.map(|name| NewApiKey {
+            name,
+            expires_in_days: self.expires_in_days,
+        });
+        c.finish(valid)
+    }
+}
+
+impl Validate for RevokeApiKey {
+    type Valid = String;
+
+    fn validate(&self) -> Result<String, ValidationErrors> {
+        let mut c = Checker::default();
+        let id = c.required_id("Id", &self.id);
+        c.finish(id)
+    }
+}
+
+impl Validate for ListApiKeys {
+    type Valid = ();
+
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        Ok(())
+    }
+}
+
 /// A checked CreateCustomer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCustomer {
@@ -1298,6 +1350,38 @@ mod tests {
             .parent,
             NewParent::Root
         );
+    }
+
+    #[test]
+    fn api_key_requests() {
+        let ok = CreateApiKey {
+            name: Some(" exporter ".into()),
+            expires_in_days: Some(30),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(ok.name, "exporter");
+        assert_eq!(ok.expires_in_days, Some(30));
+        for days in [0, MAX_API_KEY_DAYS + 1] {
+            let e = CreateApiKey {
+                name: Some("k".into()),
+                expires_in_days: Some(days),
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(e.0[0].field, "ExpiresInDays");
+        }
+        let e = CreateApiKey::default().validate().unwrap_err();
+        assert_eq!(e.0[0].field, "Name");
+        assert_eq!(
+            RevokeApiKey {
+                id: Some("key_1".into())
+            }
+            .validate()
+            .unwrap(),
+            "key_1"
+        );
+        assert!(RevokeApiKey::default().validate().is_err());
     }
 
     #[test]

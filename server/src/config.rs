@@ -25,7 +25,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Run the report worker in this process.
     pub run_worker: bool,
-    /// This process's name in `ReportInfo.server`; default `HOSTNAME:pid`.
+    /// This process's name in `ReportInfo.server` and on its leases; default `hostname:port`.
+    /// Two running processes must not share a name: one that starts takes back what its name
+    /// holds.
     pub server_name: Option<String>,
     /// Browser origins (`scheme://host[:port]`, as [`cors_origin`] writes them) allowed to call
     /// the API cross-origin, with credentials. Empty (the default): no CORS headers at all.

@@ -201,6 +201,20 @@ pub struct CustomerBilling {
     pub recorded_calls: i64,
 }
 
+/// An API key as the store lists it (never the key, nor its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub user_id: String,
+    /// The owner's email.
+    pub email: String,
+    pub name: String,
+    pub created_at: i64,
+    /// Unix seconds; `None`: never.
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+}
+
 /// A report row, as the queue holds it.
 #[derive(Debug, Clone)]
 pub struct ReportRecord {
@@ -229,4 +243,79 @@ pub struct NewReport {
     pub params: serde_json::Value,
     pub email: Option<String>,
     pub webhook_url: Option<String>,
+}
+
+/// How a report's notification travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// A signed POST of the ReportInfo and the data; `target` is the URL.
+    Webhook,
+    /// An email; `target` is the address.
+    Email,
+}
+
+impl DeliveryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Webhook => "webhook",
+            DeliveryKind::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryKind> {
+        match s {
+            "webhook" => Some(DeliveryKind::Webhook),
+            "email" => Some(DeliveryKind::Email),
+            _ => None,
+        }
+    }
+}
+
+/// A notification to send, written with the report's final status.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub kind: DeliveryKind,
+    pub target: String,
+    /// The email's subject (webhooks have none).
+    pub subject: Option<String>,
+    /// The webhook's JSON body or the email's text.
+    pub body: String,
+}
+
+/// A notification claimed for an attempt.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    /// Also the idempotency key a receiver sees (`X-Evo-Delivery-Id`).
+    pub id: String,
+    pub report_id: String,
+    pub owner_user_id: String,
+    pub kind: DeliveryKind,
+    pub target: String,
+    pub subject: Option<String>,
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// How an attempt ended, as the store records it.
+#[derive(Debug, Clone)]
+pub enum DeliveryOutcome {
+    /// Sent; `note` goes to the report's delivery note.
+    Delivered { note: String },
+    /// Try again at `at_ms` (Unix milliseconds); `result` says what happened.
+    Retry { at_ms: i64, result: String },
+    /// Given up; `note` goes to the report, and an email is also kept in the outbox.
+    Failed { note: String },
+}
+
+/// One notification as the report's owner can see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub id: String,
+    pub kind: DeliveryKind,
+    pub target: String,
+    /// `Pending`, `Delivered` or `Failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub last_result: Option<String>,
 }

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
 use crate::auth::{PrincipalCache, RateLimiter};
 use crate::config::Config;
 use crate::ids::new_token;
@@ -34,7 +32,8 @@ pub struct AppState {
     pub billables: BillableWriter,
     pub reports: Arc<ReportSettings>,
     pub signin_by_ip: RateLimiter,
-    pub signin_by_user: RateLimiter,
+    /// Failed sign-ins per user name at one address.
+    pub signin_failures: RateLimiter,
     pub principals: PrincipalCache,
 }
 
@@ -59,19 +58,16 @@ impl AppState {
             allow_private: config.allow_private_webhooks,
             ..WebhookConfig::with_secret(secret.into_bytes())
         });
-        let settings = Arc::new(ReportSettings {
-            server_name: config.server_name.clone().unwrap_or_else(|| {
-                format!(
-                    "{}:{}",
-                    std::env::var("HOSTNAME").unwrap_or_else(|_| "evo-billing".into()),
-                    std::process::id()
-                )
-            }),
-            public_url: public_url.clone(),
+        let server_name = config
+            .server_name
+            .clone()
+            .unwrap_or_else(|| default_server_name(&config));
+        let settings = Arc::new(ReportSettings::new(
+            server_name,
+            public_url.clone(),
             smtp,
             webhooks,
-            wake: Arc::new(Notify::new()),
-        });
+        ));
         if config.run_worker {
             tokio::spawn(reports::worker(db.clone(), settings.clone()));
         }
@@ -82,8 +78,20 @@ impl AppState {
             public_url,
             reports: settings,
             signin_by_ip: RateLimiter::new(30, Duration::from_secs(60)),
-            signin_by_user: RateLimiter::new(10, Duration::from_secs(60)),
+            signin_failures: RateLimiter::new(10, Duration::from_secs(15 * 60)),
             principals: PrincipalCache::default(),
         }))
     }
+}
+
+/// `host:port`: stable across restarts of the same server (so a restarted process takes back
+/// at once what its predecessor left running) and distinct between servers on one host.
+fn default_server_name(config: &Config) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "evo-billing".into());
+    format!("{host}:{}", config.listen.port())
 }

@@ -23,7 +23,7 @@ fn gzip_size(bytes: &[u8]) -> Result<u64, String> {
     Ok(out.stdout.len() as u64)
 }
 
-fn machine() -> String {
+pub fn machine() -> String {
     let cpu = util::read(std::path::Path::new("/proc/cpuinfo"))
         .ok()
         .and_then(|s| {
@@ -71,7 +71,7 @@ fn write_section(name: &str, content: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo xtask bench [package|server] [--calls N] [--secs S]`.
+/// `cargo xtask bench [package|server] [--customers N] [--secs S] [--reuse] [--baseline REV]`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let what = args.first().map(String::as_str).unwrap_or("all");
     let value = |flag: &str, default: u64| -> u64 {
@@ -85,11 +85,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
         package()?;
     }
     if matches!(what, "all" | "server") {
-        let md = crate::bench_server::run_server_bench(
-            value("--calls", 10_000_000),
-            value("--secs", 10) as u32,
-            args.iter().any(|a| a == "--reuse"),
-        )?;
+        let baseline = args
+            .iter()
+            .position(|a| a == "--baseline")
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| "dcdcda2".to_string());
+        let md = crate::bench_server::run_server_bench(&crate::bench_server::Options {
+            customers: value("--customers", 10_000),
+            secs: value("--secs", 10) as u32,
+            reuse: args.iter().any(|a| a == "--reuse"),
+            baseline,
+        })?;
         println!("{md}");
         write_section("server", &md)?;
     }

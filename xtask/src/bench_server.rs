@@ -1,7 +1,14 @@
-//! `cargo xtask bench server`: the API under load with wrk on loopback, on SQLite and PostgreSQL,
+//! `cargo xtask bench server`: the API measured with wrk on loopback, on SQLite and PostgreSQL,
 //! each endpoint side by side with the same server's `/healthz` in the same run.
+//!
+//! Two parts. Reads: one account of 10,000 customers active on most days of 13 months
+//! (`seed-demo --customers`), single requests (one connection), so a latency is a service time.
+//! Writes: NewBillable single and batched, the current binary beside a baseline revision built
+//! from git, each on its own fresh database, alternated, so a regression is a ratio measured in
+//! one run.
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -75,13 +82,13 @@ fn parse_wrk(name: &str, items: u32, out: &str) -> Measure {
 fn wrk(
     base: &str,
     path: &str,
-    script: Option<&std::path::Path>,
+    script: Option<&Path>,
     conns: u32,
     secs: u32,
 ) -> Result<String, String> {
     let mut c = Command::new("wrk");
     c.args([
-        "-t2",
+        if conns == 1 { "-t1" } else { "-t2" },
         &format!("-c{conns}"),
         &format!("-d{secs}s"),
         "--latency",
@@ -105,7 +112,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(bin: &std::path::Path, database: &str) -> Result<(Server, String), String> {
+fn start_server(bin: &Path, database: &str) -> Result<(Server, String), String> {
     let mut child = Command::new(bin)
         .args([
             "--database",
@@ -166,25 +173,34 @@ fn sign_in(base: &str) -> Result<String, String> {
         .ok_or_else(|| format!("sign-in failed: {text}"))
 }
 
-/// Lua for wrk: GETs with the token, or NewBillable POSTs with unique call SIDs (`batch` > 1:
-/// the auto-batched route with `batch` items per request).
-fn lua(token: &str, kind: &str, batch: u32) -> String {
+/// Lua for wrk: GETs with the token; or NewBillable POSTs, one per request or `batch` per
+/// request, with call SIDs either new (`ledger: false`, calls not in the ledger: the billable
+/// insert only) or walking the calls imported for the run (`ledger: true`: each billable also
+/// adds its call to every roll-up tier).
+fn lua(token: &str, batch: u32, ledger: bool) -> String {
     let auth = format!(r#"wrk.headers["Authorization"] = "Bearer {token}""#);
-    match kind {
-        "get" => auth,
-        _ => format!(
-            r#"{auth}
+    if batch == 0 {
+        return auth;
+    }
+    let sid = if ledger {
+        "'CH' .. string.format('%08d', tid + counter * threads)"
+    } else {
+        "'CA-bench-' .. run .. '-' .. tid .. '-' .. counter"
+    };
+    format!(
+        r#"{auth}
 wrk.headers["Content-Type"] = "application/json"
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
+  thread:set("threads", 2)
 end
 local counter = 0
 local run = tostring(os.time())
 function item()
   counter = counter + 1
-  return '{{"accountId":"acc-northwind","customerId":"cus-0001","callSid":"CA-bench-' .. run .. '-' .. tid .. '-' .. counter .. '"}}'
+  return '{{"accountId":"acc-northwind","customerId":"cus-0001","callSid":"' .. {sid} .. '"}}'
 end
 request = function()
   if {batch} == 1 then
@@ -195,14 +211,13 @@ request = function()
   return wrk.format("POST", "/api/NewBillable[]", nil, "[" .. table.concat(items, ",") .. "]")
 end
 "#
-        ),
-    }
+    )
 }
 
-/// Does the database already hold the data of a previous run (for `--reuse`)?
-fn data_present(_bin: &std::path::Path, database: &str) -> bool {
+/// Does the database already hold data (for `--reuse`)?
+fn data_present(database: &str) -> bool {
     if let Some(path) = database.strip_prefix("sqlite://") {
-        return std::fs::metadata(path).is_ok_and(|m| m.len() > 100 * 1024 * 1024);
+        return std::fs::metadata(path).is_ok_and(|m| m.len() > 10 * 1024 * 1024);
     }
     Command::new("psql")
         .args([database, "-Atc", "SELECT count(*) FROM calls"])
@@ -217,206 +232,383 @@ fn data_present(_bin: &std::path::Path, database: &str) -> bool {
         .is_some_and(|n| n > 0)
 }
 
-/// Loads `calls` demo calls into `database` (timed).
-fn load(bin: &std::path::Path, database: &str, calls: u64) -> Result<f64, String> {
+/// Runs `seed-demo` with `args` into `database` (timed).
+fn seed(bin: &Path, database: &str, args: &[&str]) -> Result<f64, String> {
     let started = Instant::now();
     let status = Command::new(bin)
-        .args([
-            "--database",
-            database,
-            "seed-demo",
-            "--calls",
-            &calls.to_string(),
-        ])
+        .args(["--database", database, "seed-demo"])
+        .args(args)
         .env("RUST_LOG", "warn")
         .status()
         .map_err(|e| e.to_string())?;
     if !status.success() {
-        return Err(format!("seed-demo failed ({status})"));
+        return Err(format!("seed-demo {args:?} failed ({status})"));
     }
     Ok(started.elapsed().as_secs_f64())
 }
 
-pub struct BackendResult {
-    pub backend: &'static str,
-    pub load_secs: f64,
-    pub measures: Vec<Measure>,
+/// A ledger of `n` calls for acc-northwind without billables (`CH00000001`…, yesterday).
+fn ledger_csv(path: &Path, n: u64) -> Result<(), String> {
+    let day = output("date", &["-u", "-d", "1 day ago", "+%Y-%m-%d"]).unwrap_or_default();
+    let mut text = String::with_capacity(n as usize * 80);
+    text.push_str("Sid,StartTime,Direction,From,To,Country,Duration,Price\n");
+    for i in 1..=n {
+        let country = if i % 7 == 0 { "GB" } else { "US" };
+        text.push_str(&format!(
+            "CH{i:08},{day}T{:02}:{:02}:00Z,outbound,+15550100,+15550199,{country},{},0.{:04}\n",
+            i % 24,
+            i % 60,
+            30 + i % 600,
+            1 + i % 9_000
+        ));
+    }
+    util::write(path, &text)
 }
 
-fn measure_backend(
-    bin: &std::path::Path,
-    backend: &'static str,
-    database: &str,
-    calls: u64,
-    secs: u32,
-    reuse: bool,
-) -> Result<BackendResult, String> {
-    let load_secs = if reuse && data_present(bin, database) {
-        eprintln!("bench: reusing the {backend} database of the previous run");
-        run(Command::new(bin).args(["--database", database, "analyze"]))?;
-        f64::NAN
+pub struct Options {
+    /// Customers of the big account (reads).
+    pub customers: u64,
+    pub secs: u32,
+    pub reuse: bool,
+    /// The git revision the write throughput is compared with.
+    pub baseline: String,
+}
+
+/// Where a database of `name` for a backend lives: a SQLite file, or a database of the
+/// benchmark's PostgreSQL server (created when missing).
+fn database(backend: &str, pg: Option<&str>, name: &str, fresh: bool) -> Result<String, String> {
+    match pg {
+        None => {
+            let dir = util::root().join("target/bench/sqlite");
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let file = dir.join(format!("{name}.db"));
+            if fresh {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
+                }
+            }
+            Ok(format!("sqlite://{}", file.display()))
+        }
+        Some(admin) => {
+            let (base, _) = admin.rsplit_once('/').ok_or("bad PostgreSQL URL")?;
+            let db = format!("bench_{name}").replace('-', "_");
+            if fresh {
+                let _ = Command::new("psql")
+                    .args([
+                        admin,
+                        "-qc",
+                        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                    ])
+                    .output();
+            }
+            let _ = Command::new("psql")
+                .args([admin, "-qc", &format!("CREATE DATABASE {db}")])
+                .output();
+            eprintln!("bench: {backend} database {db}");
+            Ok(format!("{base}/{db}"))
+        }
+    }
+}
+
+fn row(backend: &str, m: &Measure) -> String {
+    format!(
+        "| {backend} | {} | {:.0} | {:.0} | {:.2} ms | {:.2} ms | {} |\n",
+        m.name,
+        m.requests_per_sec,
+        m.requests_per_sec * f64::from(m.items),
+        m.p50_ms,
+        m.p99_ms,
+        if m.errors.is_empty() {
+            "none"
+        } else {
+            &m.errors
+        }
+    )
+}
+
+/// Reads at N customers: single requests against the big account.
+fn reads(
+    bin: &Path,
+    backend: &str,
+    pg: Option<&str>,
+    opts: &Options,
+) -> Result<(String, Vec<String>), String> {
+    let name = format!("customers-{}", opts.customers);
+    let reuse = opts.reuse;
+    let url = database(backend, pg, &name, !reuse)?;
+    let mut notes = Vec::new();
+    if reuse && data_present(&url) {
+        run(Command::new(bin).args(["--database", &url, "analyze"]))?;
+        notes.push(format!(
+            "{backend}: measured on the data of a previous run (`--reuse`)."
+        ));
     } else {
-        eprintln!("bench: loading {calls} calls into {backend}…");
-        load(bin, database, calls)?
-    };
-    let (_server, base) = start_server(bin, database)?;
+        eprintln!(
+            "bench: {backend}: seed-demo --customers {}…",
+            opts.customers
+        );
+        let secs = seed(bin, &url, &["--customers", &opts.customers.to_string()])?;
+        notes.push(format!(
+            "{backend}: `seed-demo --customers {}` loaded in {secs:.0} s.",
+            opts.customers
+        ));
+    }
+    let (_server, base) = start_server(bin, &url)?;
     let token = sign_in(&base)?;
     let dir = util::root().join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let get_lua = dir.join("get.lua");
-    util::write(&get_lua, &lua(&token, "get", 1))?;
-    let single_lua = dir.join("single.lua");
-    util::write(&single_lua, &lua(&token, "post", 1))?;
-    let batch_lua = dir.join("batch.lua");
-    util::write(&batch_lua, &lua(&token, "post", 100))?;
-    let today = output("date", &["-u", "+%Y-%m-%d"]).unwrap_or_default();
-    let month_ago = output("date", &["-u", "-d", "30 days ago", "+%Y-%m-%d"]).unwrap_or_default();
-    let year_ago = output("date", &["-u", "-d", "364 days ago", "+%Y-%m-%d"]).unwrap_or_default();
-    let month = format!("/billing?accountId=acc-northwind&startDate={month_ago}&endDate={today}");
-    let year = format!("/billing?accountId=acc-northwind&startDate={year_ago}&endDate={today}");
-    let usage =
-        format!("/billing/usage?accountId=acc-northwind&startDate={month_ago}&endDate={today}");
-    let mut measures = Vec::new();
-    let runs: [(&str, String, &std::path::Path, u32, u32); 6] = [
-        ("GET /healthz", "/healthz".into(), &get_lua, 16, 1),
-        ("GetBilling, 31 days", month, &get_lua, 16, 1),
-        ("GetBilling, 365 days", year, &get_lua, 16, 1),
-        ("ListUsageRecords, 31 days", usage, &get_lua, 16, 1),
+    util::write(&get_lua, &lua(&token, 0, false))?;
+    let date = |expr: &str| output("date", &["-u", "-d", expr, "+%Y-%m-%d"]).unwrap_or_default();
+    let today = date("today");
+    let month_start = output("date", &["-u", "+%Y-%m-01"]).unwrap_or_default();
+    let last_month = date(&format!("{month_start} -1 month"));
+    let last_month_end = date(&format!("{month_start} -1 day"));
+    let a31 = date("30 days ago");
+    let a365 = date("364 days ago");
+    let a13 = date(&format!("{month_start} -12 months"));
+    let q = |from: &str, to: &str| format!("accountId=acc-northwind&startDate={from}&endDate={to}");
+    let runs: Vec<(&str, String)> = vec![
+        ("GET /healthz", "/healthz".into()),
         (
-            "NewBillable, one per request",
-            "/billables".into(),
-            &single_lua,
-            64,
-            1,
+            "GetBilling, last calendar month",
+            format!("/billing?{}", q(&last_month, &last_month_end)),
         ),
         (
-            "NewBillable, 100 per request (auto-batched)",
-            "/api/NewBillable[]".into(),
-            &batch_lua,
-            16,
-            100,
+            "GetBilling, 31 days to today",
+            format!("/billing?{}", q(&a31, &today)),
         ),
+        (
+            "GetBilling, 365 days to today",
+            format!("/billing?{}", q(&a365, &today)),
+        ),
+        (
+            "GetBillingSeries, monthly, 13 months",
+            format!("/billing/series?{}&granularity=monthly", q(&a13, &today)),
+        ),
+        (
+            "ListUsageRecords, 31 days",
+            format!("/billing/usage?{}", q(&a31, &today)),
+        ),
+        (
+            "ListCustomers, all",
+            "/customers?accountId=acc-northwind".to_string(),
+        ),
+        ("GET /healthz (again, after)", "/healthz".into()),
     ];
-    for (name, path, script, conns, items) in runs {
+    let mut table = String::new();
+    let mut measured = Vec::new();
+    for (name, path) in runs {
         eprintln!("bench: {backend}: {name}");
-        let out = wrk(&base, &path, Some(script), conns, secs)?;
-        measures.push(parse_wrk(name, items, &out));
+        let out = wrk(&base, &path, Some(&get_lua), 1, opts.secs)?;
+        let m = parse_wrk(name, 1, &out);
+        table.push_str(&row(backend, &m));
+        measured.push(m);
+        if name.starts_with("GetBilling, 365") {
+            let bytes = Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{size_download}"])
+                .args(["-H", &format!("Authorization: Bearer {token}")])
+                .arg(format!("{base}{path}"))
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            notes.push(format!(
+                "{backend}: a 365-day GetBilling answer is {bytes} bytes of JSON."
+            ));
+        }
     }
-    // /healthz again at the end: the machine's noise over the run shows in the two baselines.
-    let out = wrk(&base, "/healthz", Some(&get_lua), 16, secs)?;
-    measures.push(parse_wrk("GET /healthz (again, after)", 1, &out));
-    Ok(BackendResult {
-        backend,
-        load_secs,
-        measures,
-    })
+    let p99 = |prefix: &str| {
+        measured
+            .iter()
+            .find(|m| m.name.starts_with(prefix))
+            .map_or(f64::NAN, |m| m.p99_ms)
+    };
+    let verdict = |v: f64, limit: f64| if v <= limit { "met" } else { "NOT met" };
+    let (month, month31, year, series) = (
+        p99("GetBilling, last"),
+        p99("GetBilling, 31"),
+        p99("GetBilling, 365"),
+        p99("GetBillingSeries"),
+    );
+    notes.push(format!(
+        "{backend}: GetBilling over a month p99 {month:.2} ms (calendar month) / {month31:.2} ms \
+         (31 days to today), target ≤ 25 ms: {}; over 365 days p99 {year:.2} ms, target ≤ 50 ms: {}; \
+         GetBillingSeries monthly over 13 months p99 {series:.2} ms, target ≤ 25 ms: {}; \
+         year/month ratio {:.2} (to the 31 days) and {:.2} (to the calendar month), target ≤ 2: {}.",
+        verdict(month.max(month31), 25.0),
+        verdict(year, 50.0),
+        verdict(series, 25.0),
+        year / month31,
+        year / month,
+        verdict((year / month31).max(year / month), 2.0),
+    ));
+    Ok((table, notes))
+}
+
+/// The binary of a git revision, built in a worktree beside the repository (sharing its target
+/// directory, so only the workspace's own crates compile).
+fn baseline_binary(rev: &str) -> Result<PathBuf, String> {
+    let root = util::root();
+    let out = root.join(format!("target/bench/evo-billing-server-{rev}"));
+    if out.exists() {
+        return Ok(out);
+    }
+    let src = root.join(format!("target/bench/src-{rev}"));
+    if !src.exists() {
+        run(cmd("git")
+            .args(["worktree", "add", "--detach"])
+            .arg(&src)
+            .arg(rev)
+            .current_dir(&root))?;
+    }
+    run(cmd("cargo")
+        .args(["build", "--release", "-p", "evo-billing-server"])
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .current_dir(&src))?;
+    std::fs::copy(root.join("target/release/evo-billing-server"), &out)
+        .map_err(|e| format!("copying the baseline binary: {e}"))?;
+    let _ = cmd("git")
+        .args(["worktree", "remove", "--force"])
+        .arg(&src)
+        .current_dir(&root)
+        .status();
+    Ok(out)
+}
+
+/// Writes: the current and the baseline binary, each on a fresh default demo plus an imported
+/// ledger, alternated twice.
+fn writes(
+    current: &Path,
+    baseline: &Path,
+    rev: &str,
+    backend: &str,
+    pg: Option<&str>,
+    secs: u32,
+) -> Result<String, String> {
+    let dir = util::root().join("target/bench");
+    let csv = dir.join("ledger.csv");
+    const LEDGER: u64 = 400_000;
+    if !csv.exists() {
+        ledger_csv(&csv, LEDGER)?;
+    }
+    let mut table = String::new();
+    let bins = [("current", current), (rev, baseline)];
+    let mut prepared = Vec::new();
+    for (label, bin) in bins {
+        let url = database(
+            backend,
+            pg,
+            &format!("writes-{}", label.replace('.', "")),
+            true,
+        )?;
+        eprintln!("bench: {backend}: preparing the write database of {label}");
+        seed(bin, &url, &["--calls", "100000"])?;
+        run(Command::new(bin)
+            .args(["--database", &url, "import-calls"])
+            .arg(&csv)
+            .args(["--account", "acc-northwind"])
+            .env("RUST_LOG", "warn"))?;
+        prepared.push((label, bin, url));
+    }
+    for round in 1..=2 {
+        for (label, bin, url) in &prepared {
+            let (_server, base) = start_server(bin, url)?;
+            let token = sign_in(&base)?;
+            let cases: [(&str, u32, bool, u32); 3] = [
+                ("NewBillable, one per request", 1, false, 64),
+                (
+                    "NewBillable, 100 per request (auto-batched)",
+                    100,
+                    false,
+                    16,
+                ),
+                (
+                    "NewBillable, 100 per request, calls in the ledger",
+                    100,
+                    true,
+                    16,
+                ),
+            ];
+            for (name, batch, ledger, conns) in cases {
+                if ledger && round == 2 {
+                    continue; // the imported calls are billed now: the second round would repeat
+                }
+                let script = dir.join(format!("write-{batch}-{ledger}.lua"));
+                util::write(&script, &lua(&token, batch, ledger))?;
+                let path = if batch == 1 {
+                    "/billables"
+                } else {
+                    "/api/NewBillable[]"
+                };
+                let run_secs = if ledger { secs.min(4) } else { secs };
+                eprintln!("bench: {backend}: {label} round {round}: {name}");
+                let out = wrk(&base, path, Some(&script), conns, run_secs)?;
+                let m = parse_wrk(&format!("{name} — {label}, round {round}"), batch, &out);
+                table.push_str(&row(backend, &m));
+            }
+        }
+    }
+    Ok(table)
 }
 
 /// Runs the server benchmark; returns the Markdown section.
-pub fn run_server_bench(calls: u64, secs: u32, reuse: bool) -> Result<String, String> {
+pub fn run_server_bench(opts: &Options) -> Result<String, String> {
     ensure_wrk()?;
+    let baseline = baseline_binary(&opts.baseline)?;
     run(cmd("cargo").args(["build", "--release", "-p", "evo-billing-server"]))?;
     let bin = util::root().join("target/release/evo-billing-server");
-    let mut results = Vec::new();
-    let sqlite_dir = util::root().join("target/bench/sqlite");
-    if !reuse {
-        let _ = std::fs::remove_dir_all(&sqlite_dir);
+    let pg = crate::postgres::PgServer::start_durable("bench", opts.reuse);
+    if let Err(e) = &pg {
+        eprintln!("\n!!!!!!!! PostgreSQL UNAVAILABLE for the benchmark: {e} !!!!!!!!\n");
     }
-    std::fs::create_dir_all(&sqlite_dir).map_err(|e| e.to_string())?;
-    let sqlite_url = format!("sqlite://{}/bench.db", sqlite_dir.display());
-    results.push(measure_backend(
-        &bin,
-        "SQLite",
-        &sqlite_url,
-        calls,
-        secs,
-        reuse,
-    )?);
-    match crate::postgres::PgServer::start_durable("bench", reuse) {
-        Ok(pg) => results.push(measure_backend(
+    let pg_url = pg.as_ref().ok().map(|p| p.url.clone());
+    let mut backends: Vec<(&str, Option<&str>)> = vec![("SQLite", None)];
+    if let Some(u) = &pg_url {
+        backends.push(("PostgreSQL", Some(u.as_str())));
+    }
+    let mut read_rows = String::new();
+    let mut write_rows = String::new();
+    let mut notes = Vec::new();
+    for (backend, pg) in &backends {
+        let (t, n) = reads(&bin, backend, *pg, opts)?;
+        read_rows.push_str(&t);
+        notes.extend(n);
+        write_rows.push_str(&writes(
             &bin,
-            "PostgreSQL",
-            &pg.url,
-            calls,
-            secs,
-            reuse,
-        )?),
-        Err(e) => eprintln!("\n!!!!!!!! PostgreSQL UNAVAILABLE for the benchmark: {e} !!!!!!!!\n"),
+            &baseline,
+            &opts.baseline,
+            backend,
+            *pg,
+            opts.secs,
+        )?);
     }
+    let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let head = "| backend | endpoint | requests/s | items/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|\n";
     let mut md = format!(
-        "## Server under load (wrk on loopback) — {}\n\n{} demo calls loaded per backend; wrk -t2, 16 connections \
-         (64 for single NewBillable), {secs} s per row, `--latency`. Each backend's rows come from one server \
-         process and one run, next to its own `/healthz` baseline (measured first and last). Durable: SQLite in \
-         WAL with synchronous=FULL; PostgreSQL with fsync on and synchronous_commit on.\n\n\
-         | backend | endpoint | requests/s | items/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|\n",
-        output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default(),
-        calls,
+        "## Server on loopback (wrk) — {date}\n\nMachine: {}. Durable settings: SQLite in WAL with \
+         synchronous=FULL; PostgreSQL with fsync and synchronous_commit on. Each backend's rows come \
+         from one run, next to its own `/healthz` (measured first and last).\n\n\
+         ### Reads at {} customers\n\nOne account (`acc-northwind`) of {} customers active on most \
+         days of 13 months (`seed-demo --customers {}`), signed in as the administrator. One \
+         connection (`wrk -t1 -c1`, {} s a row): each latency is one request's service time, \
+         nothing queued behind another.\n\n{head}{read_rows}\n",
+        crate::bench::machine(),
+        opts.customers,
+        opts.customers,
+        opts.customers,
+        opts.secs
     );
-    for r in &results {
-        for m in &r.measures {
-            md.push_str(&format!(
-                "| {} | {} | {:.0} | {:.0} | {:.2} ms | {:.2} ms | {} |\n",
-                r.backend,
-                m.name,
-                m.requests_per_sec,
-                m.requests_per_sec * f64::from(m.items),
-                m.p50_ms,
-                m.p99_ms,
-                if m.errors.is_empty() {
-                    "none"
-                } else {
-                    &m.errors
-                }
-            ));
-        }
+    for n in &notes {
+        md.push_str(&format!("- {n}\n"));
     }
-    md.push('\n');
-    for r in &results {
-        if r.load_secs.is_nan() {
-            md.push_str(&format!(
-                "- {}: measured on the database loaded by the previous run (`--reuse`), statistics refreshed.\n",
-                r.backend
-            ));
-        } else {
-            md.push_str(&format!(
-                "- {}: demo data ({} calls) loaded in {:.0} s.\n",
-                r.backend, calls, r.load_secs
-            ));
-        }
-        let find = |prefix: &str| r.measures.iter().find(|m| m.name.starts_with(prefix));
-        if let Some(m) = find("GetBilling, 31") {
-            md.push_str(&format!(
-                "- {}: GetBilling over a month p99 {:.2} ms (target ≤ 25 ms): {}.\n",
-                r.backend,
-                m.p99_ms,
-                if m.p99_ms <= 25.0 { "met" } else { "NOT met" }
-            ));
-        }
-        if let Some(m) = find("NewBillable, one") {
-            md.push_str(&format!(
-                "- {}: NewBillable single {:.0}/s (target ≥ 5,000/s): {}.\n",
-                r.backend,
-                m.requests_per_sec,
-                if m.requests_per_sec >= 5000.0 {
-                    "met"
-                } else {
-                    "NOT met"
-                }
-            ));
-        }
-        if let Some(m) = find("NewBillable, 100") {
-            let per_sec = m.requests_per_sec * 100.0;
-            md.push_str(&format!(
-                "- {}: NewBillable batched {:.0} billables/s (target ≥ 50,000/s): {}.\n",
-                r.backend,
-                per_sec,
-                if per_sec >= 50_000.0 {
-                    "met"
-                } else {
-                    "NOT met"
-                }
-            ));
-        }
-    }
+    md.push_str(&format!(
+        "\n### Writes: this revision beside `{}`\n\nEach binary on its own fresh database \
+         (`seed-demo --calls 100000`, then 400,000 unbilled calls imported into `acc-northwind`), \
+         servers alternated twice. Single: 64 connections; batched: 16 connections × 100 billables. \
+         \"calls in the ledger\": the billables name the imported calls, so each one also adds its \
+         call to the roll-ups (every tier in this revision, the daily table in the baseline); the \
+         other rows name calls not in the ledger (the insert path alone, as the earlier runs did).\n\n{head}{write_rows}\n",
+        opts.baseline
+    ));
     Ok(md)
 }

@@ -59,8 +59,9 @@ const HELP: &str = "usage: cargo xtask <command>
   test    run every test (native, wasm32 in Node and Chromium, node tests of pkg/)
   serve   run the product
   bench   run the benchmarks and write docs/BENCHMARKS.md
-          (bench package | bench server [--calls N] [--secs S] [--reuse]; default: both,
-          10M calls; --reuse measures the databases the previous run loaded)
+          (bench package | bench server [--customers N] [--secs S] [--reuse] [--baseline REV];
+          server: reads at N=10,000 customers, writes beside the baseline revision (default
+          dcdcda2, before the server's restructure); --reuse measures the data already loaded)
   chaos   reliability suites against a real server process (docs/RELIABILITY.md):
           chaos [--full] [--backend sqlite|postgres|both] [--seed N] [kill|disk|reports|load…]
   fuzz    cargo-fuzz targets (jsv_decode api_date ledger_csv bind_request), ~30 s each:

@@ -131,31 +131,50 @@ impl Principal {
         self.customer.as_ref().map(|c| c.path.as_str())
     }
 
-    /// The customer, if it exists in `account_id` and the caller may see it.
+    /// The customer, if it exists in `account_id` and the caller may see it. A Customer gets
+    /// the same 403 for an id outside its subtree as for one that does not exist, so it cannot
+    /// learn which ids exist elsewhere; others get 400 on `CustomerId` for a missing one.
     pub async fn customer(
         &self,
         db: &Store,
         account_id: &str,
         customer_id: &str,
     ) -> AuthResult<CustomerRow> {
-        let c = db
+        let found = db
             .accounts()
             .customer(customer_id)
             .await?
-            .filter(|c| c.account_id == account_id)
-            .ok_or_else(|| AuthError::BadField {
+            .filter(|c| c.account_id == account_id);
+        match (found, self.subtree()) {
+            (Some(c), Some(path)) if c.path.starts_with(path) => Ok(c),
+            (_, Some(_)) => Err(AuthError::Forbidden(format!(
+                "Customer '{customer_id}' is not one of your customers."
+            ))),
+            (Some(c), None) => Ok(c),
+            (None, None) => Err(AuthError::BadField {
                 code: "NotFound",
                 field: "CustomerId",
                 message: format!("There is no customer '{customer_id}' in account '{account_id}'."),
-            })?;
-        if let Some(path) = self.subtree() {
-            if !c.path.starts_with(path) {
-                return Err(AuthError::Forbidden(format!(
-                    "Customer '{customer_id}' is outside your customers."
-                )));
-            }
+            }),
         }
-        Ok(c)
+    }
+
+    /// Whether the caller may see `customer_id` of `account_id` (the account in its scope, and
+    /// for a Customer the customer in its subtree); store errors are errors.
+    pub async fn may_see_customer(
+        &self,
+        db: &Store,
+        account_id: &str,
+        customer_id: &str,
+    ) -> AuthResult<bool> {
+        if !self.may_see_account(account_id) {
+            return Ok(false);
+        }
+        match self.customer(db, account_id, customer_id).await {
+            Ok(_) => Ok(true),
+            Err(AuthError::Store(e)) => Err(AuthError::Store(e)),
+            Err(_) => Ok(false),
+        }
     }
 }
 
@@ -243,11 +262,24 @@ pub async fn start_session(db: &Store, user_id: &str, remember: bool) -> AuthRes
 
 /// Creates an API key for a user; returns the key (shown once).
 pub async fn create_api_key(db: &Store, user_id: &str, name: &str) -> AuthResult<String> {
+    Ok(create_expiring_api_key(db, user_id, name, None).await?.0)
+}
+
+/// Creates an API key that stops working after `days` (if given); returns the key (shown
+/// once) and its public id.
+pub async fn create_expiring_api_key(
+    db: &Store,
+    user_id: &str,
+    name: &str,
+    days: Option<u32>,
+) -> AuthResult<(String, String)> {
     let key = format!("{API_KEY_PREFIX}{}", new_token());
+    let id = crate::ids::new_id("key_");
+    let expires_at = days.map(|d| crate::store::days::now_unix() + i64::from(d) * 86_400);
     db.users()
-        .create_api_key(&token_hash(&key), user_id, name)
+        .create_api_key(&id, &token_hash(&key), user_id, name, expires_at)
         .await?;
-    Ok(key)
+    Ok((key, id))
 }
 
 /// The principal behind a bearer token or API key, if it is valid.

@@ -112,7 +112,17 @@ enum Command {
         email: String,
         #[arg(long, default_value = "api key")]
         name: String,
+        /// The key stops working after this many days (1 to 3660); default: never.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
+        expires_in_days: Option<u32>,
     },
+    /// List API keys (of one user with --email): id, owner, name, created, expires, state.
+    ListApiKeys {
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke an API key by its id (key_…), at once.
+    RevokeApiKey { id: String },
     /// Apply the database migrations and exit.
     Migrate,
     /// Refresh the query planner's statistics (done after seed-demo and import-calls).
@@ -158,7 +168,8 @@ pub struct ServeOptions {
     /// Do not run the report worker in this process.
     #[arg(long)]
     no_worker: bool,
-    /// This process's name in ReportInfo.server.
+    /// This process's name in ReportInfo.server and on its leases (default hostname:port);
+    /// a process that starts takes back the reports its name was running.
     #[arg(long, env = "EVO_BILLING_SERVER_NAME")]
     server_name: Option<String>,
     /// A browser origin (scheme://host[:port]) allowed to call the API cross-origin, with
@@ -251,8 +262,19 @@ pub async fn run() -> anyhow::Result<()> {
             customer,
             name,
         }) => create_user(database, &email, &password, &role, account, customer, name).await,
-        Some(Command::CreateApiKey { email, name }) => {
-            create_api_key(database, &email, &name).await
+        Some(Command::CreateApiKey {
+            email,
+            name,
+            expires_in_days,
+        }) => create_api_key(database, &email, &name, expires_in_days).await,
+        Some(Command::ListApiKeys { email }) => list_api_keys(database, email.as_deref()).await,
+        Some(Command::RevokeApiKey { id }) => {
+            let db = open(database).await?;
+            if !db.users().revoke_api_key(&id).await? {
+                bail!("there is no API key '{id}'");
+            }
+            eprintln!("API key {id} revoked; running servers refuse it within 5 s (their cache).");
+            Ok(())
         }
         Some(Command::Migrate) => {
             open(database).await?;
@@ -412,14 +434,59 @@ async fn create_user(
     Ok(())
 }
 
-async fn create_api_key(database: &str, email: &str, name: &str) -> anyhow::Result<()> {
+async fn create_api_key(
+    database: &str,
+    email: &str,
+    name: &str,
+    days: Option<u32>,
+) -> anyhow::Result<()> {
     let db = open(database).await?;
     let Some(user) = db.users().by_email(email).await? else {
         bail!("there is no user '{email}'");
     };
-    let key = crate::auth::create_api_key(&db, &user.id, name).await?;
+    let (key, id) = crate::auth::create_expiring_api_key(&db, &user.id, name, days).await?;
     println!("{key}");
-    eprintln!("API key for {email} created; it is shown only now. Send it as 'Authorization: Bearer {key}'.");
+    let until = days.map_or_else(
+        || "it does not expire".to_string(),
+        |d| format!("it expires in {d} days"),
+    );
+    eprintln!("API key {id} for {email} created ({until}); it is shown only now. Send it as 'Authorization: Bearer {key}'. Revoke it with: evo-billing-server revoke-api-key {id}");
+    Ok(())
+}
+
+async fn list_api_keys(database: &str, email: Option<&str>) -> anyhow::Result<()> {
+    let db = open(database).await?;
+    let user_id = match email {
+        Some(e) => match db.users().by_email(e).await? {
+            Some(u) => Some(u.id),
+            None => bail!("there is no user '{e}'"),
+        },
+        None => None,
+    };
+    let day = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let now = chrono::Utc::now().timestamp();
+    println!("id\towner\tname\tcreated\texpires\tstate");
+    for k in db.users().api_keys(user_id.as_deref()).await? {
+        let state = if k.revoked {
+            "revoked"
+        } else if k.expires_at.is_some_and(|t| t <= now) {
+            "expired"
+        } else {
+            "active"
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{state}",
+            k.id,
+            k.email,
+            k.name,
+            day(k.created_at),
+            k.expires_at.map_or_else(|| "never".to_string(), day)
+        );
+    }
     Ok(())
 }
 

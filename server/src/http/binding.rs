@@ -72,6 +72,80 @@ pub fn bind<T: DeserializeOwned>(req: &RawRequest) -> Result<T, ApiError> {
     members.decode()
 }
 
+/// The most requests one batch may hold (`POST /api/NewBillable[]`); more is 413.
+pub const MAX_BATCH: usize = 5_000;
+
+/// The most values (scalars, lists and objects) a body may hold: a batch of [`MAX_BATCH`]
+/// requests of a dozen members fits many times over; a 4 MiB body of `[1,1,…]` (two million
+/// values) is refused before it is built.
+pub const MAX_VALUES: usize = 64 * MAX_BATCH;
+
+/// The shape of a JSON text, from one pass over its bytes without building it: the items of
+/// its top-level list (0 if it is not a list) and an upper bound of its values (commas outside
+/// strings, plus containers, plus one). Exact for valid JSON, whose strings end at the first
+/// `"` not escaped by `\`; serde_json rejects whatever else before it has built more.
+fn json_shape(body: &[u8]) -> (usize, usize) {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let (mut commas, mut top_commas, mut containers) = (0usize, 0usize, 0usize);
+    let mut top_nonempty = false;
+    let mut top_is_list = false;
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        i += 1;
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                top_nonempty |= depth == 1;
+            }
+            b'[' | b'{' => {
+                if depth == 0 {
+                    top_is_list = b == b'[';
+                }
+                top_nonempty |= depth == 1;
+                containers += 1;
+                depth += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => {
+                commas += 1;
+                if depth == 1 {
+                    top_commas += 1;
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => top_nonempty |= depth == 1,
+        }
+    }
+    let items = if top_is_list && top_nonempty {
+        top_commas + 1
+    } else {
+        0
+    };
+    (items, commas + containers + 1)
+}
+
+fn too_many_values() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "The request body holds more than {MAX_VALUES} values."
+    ))
+}
+
+fn too_many_items() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "A batch holds at most {MAX_BATCH} requests; send more in several batches."
+    ))
+}
+
 /// Binds the items of ServiceStack's auto-batched form (`POST /api/NewBillable[]`): the body
 /// is a JSON or JSV list of objects, each bound like [`bind`] (the query string is ignored).
 /// One bad item does not sink the others: each gets its own result. A body that is not a list
@@ -88,12 +162,19 @@ pub fn bind_list<T: DeserializeOwned>(
                 .to_owned(),
         ));
     }
+    // Counted before it is built: two million `1,` in 4 MiB must not become two million values.
+    if kind == BodyKind::Json && json_shape(req.body).0 > MAX_BATCH {
+        return Err(too_many_items());
+    }
     let JsvValue::List(items) = parse_body(kind, req.body)? else {
         return Err(serialization(format!(
             "The request body must be a {} list of requests.",
             kind.name()
         )));
     };
+    if items.len() > MAX_BATCH {
+        return Err(too_many_items());
+    }
     let schema = Schema::of::<T>();
     Ok(items
         .into_iter()
@@ -190,6 +271,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 fn parse_body(kind: BodyKind, body: &[u8]) -> Result<JsvValue, ApiError> {
     let body = body.strip_prefix(BOM).unwrap_or(body);
     match kind {
+        BodyKind::Json if json_shape(body).1 > MAX_VALUES => Err(too_many_values()),
         BodyKind::Json => match serde_json::from_slice::<Value>(body) {
             Ok(value) => Ok(json_to_jsv(value)),
             Err(e) => Err(serialization(format!(
@@ -199,8 +281,10 @@ fn parse_body(kind: BodyKind, body: &[u8]) -> Result<JsvValue, ApiError> {
         BodyKind::Jsv => {
             let text = std::str::from_utf8(body)
                 .map_err(|e| serialization(format!("The request body is not valid JSV: {e}")))?;
-            jsv::parse(text)
-                .map_err(|e| serialization(format!("The request body is not valid JSV: {e}")))
+            jsv::parse_limited(text, MAX_VALUES).map_err(|e| match e {
+                jsv::JsvError::TooLarge { .. } => too_many_values(),
+                e => serialization(format!("The request body is not valid JSV: {e}")),
+            })
         }
         BodyKind::Form => Ok(JsvValue::Map(
             form_urlencoded::parse(body)
@@ -444,6 +528,28 @@ mod tests {
         BillingReport, GetBilling, ListUsageRecords, NewBillable, ReportInfo, ReportStatuses,
     };
     use std::collections::HashMap;
+
+    #[test]
+    fn json_shape_counts_without_building() {
+        let shape = |t: &str| json_shape(t.as_bytes());
+        assert_eq!(shape("[]").0, 0);
+        assert_eq!(shape(" [ ] ").0, 0);
+        assert_eq!(shape("[1]").0, 1);
+        assert_eq!(shape("[1, 2 ,3]").0, 3);
+        assert_eq!(shape(r#"[{"a":[1,2,3]},"x,y",[4,5]]"#).0, 3);
+        assert_eq!(shape(r#"["a\"b,c", "\\", ","]"#).0, 3);
+        assert_eq!(shape(r#"{"a":[1,2]}"#).0, 0);
+        // The value bound is never below the truth.
+        let v: Value = serde_json::from_str(r#"[{"a":[1,2,3]},"x,y",[4,5],{}]"#).unwrap();
+        fn count(v: &Value) -> usize {
+            1 + match v {
+                Value::Array(a) => a.iter().map(count).sum(),
+                Value::Object(o) => o.values().map(count).sum(),
+                _ => 0,
+            }
+        }
+        assert!(shape(&v.to_string()).1 >= count(&v));
+    }
 
     fn query(q: &str) -> RawRequest<'_> {
         RawRequest {

@@ -126,9 +126,12 @@ impl Raw {
     async fn read<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Raw> {
         let (mut parts, body) = req.into_parts();
         let params = PathParams::from_request_parts(&mut parts, state).await?.0;
-        let body = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+            ApiError::PayloadTooLarge(format!(
+                "The request body is larger than this server accepts ({} MiB).",
+                MAX_BODY / (1024 * 1024)
+            ))
+        })?;
         Ok(Raw {
             query: parts.uri.query().map(str::to_string),
             content_type: content_type(&parts.headers),

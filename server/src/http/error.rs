@@ -43,8 +43,8 @@ pub enum ApiError {
     /// A state conflict, e.g. deleting a running report, or a taken id (409).
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error("payload too large")]
-    PayloadTooLarge,
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     #[error("too many requests: {message}")]
@@ -88,7 +88,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -138,10 +138,7 @@ impl ApiError {
                 "This route does not accept that HTTP method.",
             ),
             ApiError::Conflict(m) => simple("Conflict", m),
-            ApiError::PayloadTooLarge => simple(
-                "PayloadTooLarge",
-                "The request body is larger than this server accepts.",
-            ),
+            ApiError::PayloadTooLarge(m) => simple("PayloadTooLarge", m),
             ApiError::UnsupportedMediaType(m) => simple("UnsupportedMediaType", m),
             ApiError::TooManyRequests { message, .. } => simple("TooManyRequests", message),
             ApiError::Unavailable { .. } => simple(

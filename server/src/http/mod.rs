@@ -7,14 +7,19 @@
 //! ([`negotiate`], [`reply`]). Requests are read by the extractors of [`call`] and
 //! [`binding`]; every failure is an [`error::ApiError`]. Anything that is not the API is the
 //! dashboard ([`static_files`]). Browser apps on the origins of `--cors-origin` may call it
-//! cross-origin ([`cors`], between tracing and [`normalize`]; absent by default).
+//! cross-origin ([`cors`], inside the headers every answer carries, outside [`normalize`];
+//! absent by default).
 //!
 //! Layers, outside in: tracing; [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
-//! line of each 500); the router.
+//! line of each 500); [`csrf::check`] (cookie-authenticated writes come from this server's
+//! pages); the router. Around them all, the headers every answer carries (`nosniff`,
+//! `X-Frame-Options`, `Referrer-Policy`, `Cache-Control: no-store` unless the answer set its own);
+//! the dashboard's HTML also gets its Content-Security-Policy ([`static_files`]).
 
 pub mod binding;
 pub mod call;
+pub mod csrf;
 pub mod error;
 pub mod negotiate;
 pub mod openapi;
@@ -26,11 +31,12 @@ pub mod static_files;
 mod cors;
 
 use axum::extract::Request;
-use axum::http::Uri;
+use axum::http::{header, HeaderValue, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use evo_billing_core::routes;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::Ctx;
@@ -42,12 +48,32 @@ pub fn app(ctx: Ctx) -> Router {
     let cors_origins = ctx.config.cors_origins.clone();
     let routed = router::api_router()
         .fallback(static_files::fallback)
+        .layer(middleware::from_fn_with_state(ctx.clone(), csrf::check))
         .layer(middleware::from_fn(reply::render))
         .with_state(ctx);
     // The path must be normalized before routing, so that middleware wraps the whole router (a
     // `Router::layer` runs after the route was chosen).
     let normalized = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
+        // Every answer: no type sniffing, no framing, no referrer leaving the site; an answer
+        // that sets no caching of its own (every API answer: billing data, errors, files) is
+        // never stored. Dashboard files set theirs (immutable assets, no-cache HTML).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(tower::layer::layer_fn(|s| cors::wrap(&cors_origins, s)))
         .layer(middleware::from_fn(normalize))
         .service(routed);

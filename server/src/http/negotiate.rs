@@ -370,6 +370,20 @@ pub const ACCOUNT_INFO: XmlShape = XmlShape {
     csv_header: "",
 };
 
+pub const API_KEY_LIST: XmlShape = XmlShape {
+    root: "ApiKeyList",
+    namespace: "Voice.Api.Auth",
+    item_names: &[("items", "ApiKeyInfo")],
+    csv_header: "",
+};
+
+pub const CREATED_API_KEY: XmlShape = XmlShape {
+    root: "CreatedApiKey",
+    namespace: "Voice.Api.Auth",
+    item_names: &[],
+    csv_header: "",
+};
+
 pub const CUSTOMER_LIST: XmlShape = XmlShape {
     root: "CustomerList",
     namespace: "Voice.Api.Customers",

@@ -10,7 +10,7 @@
 
 use evo_billing_core::routes::{self, Access, Answer, Route, ROUTES};
 use evo_billing_core::validation::{
-    MAX_EMAIL_LEN, MAX_ID_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_URL_LEN,
+    MAX_API_KEY_DAYS, MAX_EMAIL_LEN, MAX_ID_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_URL_LEN,
 };
 use serde_json::{json, Map, Value};
 
@@ -185,6 +185,26 @@ const SCHEMAS: &[(&str, &[Field])] = &[
         ("parentId", "id", false, "Move below this customer (same account, not in the moved subtree)"),
         ("makeRoot", "boolean", false, "Move to the root (not with parentId)"),
     ]),
+    ("ListApiKeys", &[]),
+    ("ApiKeyList", &[("items", "[ApiKeyInfo", true, "Newest first")]),
+    ("ApiKeyInfo", &[
+        ("id", "string", true, "key_…: names the key to revoke it"),
+        ("name", "string", true, ""),
+        ("userName", "string", true, "The owner's email"),
+        ("createdAt", "string", true, "ISO 8601 UTC"),
+        ("expiresAt", "string", false, "ISO 8601 UTC; absent: never"),
+        ("revoked", "boolean", true, ""),
+        ("active", "boolean", true, "Neither revoked nor expired"),
+    ]),
+    ("CreateApiKey", &[
+        ("name", "name", true, "What the key is for"),
+        ("expiresInDays", "key-days", false, "1 to 3660; absent: never expires"),
+    ]),
+    ("CreatedApiKey", &[
+        ("key", "string", true, "The secret, shown only here: send it as a bearer token"),
+        ("info", "#ApiKeyInfo", true, ""),
+    ]),
+    ("RevokeApiKey", &[("id", "id", true, "")]),
     ("Health", &[
         ("status", "health-status", true, "ok; unavailable (the database does not answer); degraded (writes are failing)"),
         ("database", "database", true, ""),
@@ -233,6 +253,7 @@ fn kind_schema(kind: &str) -> Value {
         // page × countPerPage must stay within 10,000,000: any page up to 1000 does.
         "page" => json!({"type": "integer", "minimum": 0, "maximum": 1000}),
         "count-per-page" => json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+        "key-days" => json!({"type": "integer", "minimum": 1, "maximum": MAX_API_KEY_DAYS}),
         "usage-granularity" | "series-granularity" => {
             one_of(&["daily", "weekly", "monthly", "all"])
         }
@@ -427,14 +448,18 @@ fn responses(route: &'static Route, verb: &str, doc_path: &str, success_mime: &s
         );
     }
     if b.name == routes::HEALTH.name {
+        // Health's own 503, or the server's when it sheds load.
+        let schema = json!({"anyOf": [reference("Health"), reference("ErrorResponse")]});
         r.insert(
             "503".into(),
-            retry_after(json!({"description": "The database does not answer, or writes are failing", "content": {"application/json": {"schema": reference("Health")}}})),
+            retry_after(json!({"description": "The database does not answer, or writes are failing", "content": {"application/json": {"schema": schema}}})),
         );
-    } else if b.name != routes::OPENAPI.name {
+    } else {
         r.insert(
             "503".into(),
-            retry_after(error("The store cannot take the request now")),
+            retry_after(error(
+                "The store cannot take the request now, or the server is busy",
+            )),
         );
     }
     Value::Object(r)
@@ -697,7 +722,7 @@ mod tests {
             "#/components/schemas/Health"
         );
         assert_eq!(
-            health["503"]["content"]["application/json"]["schema"]["$ref"],
+            health["503"]["content"]["application/json"]["schema"]["anyOf"][0]["$ref"],
             "#/components/schemas/Health"
         );
         assert!(health["503"]["headers"]["Retry-After"]["required"] == true);
@@ -727,7 +752,7 @@ mod tests {
             codes("/api/NewBillable[]", "post"),
             ["200", "400", "401", "403", "405", "413", "415", "503"]
         );
-        assert_eq!(codes("/openapi.json", "get"), ["200", "405"]);
+        assert_eq!(codes("/openapi.json", "get"), ["200", "405", "503"]);
         assert!(codes("/accounts", "post").contains(&"409".to_string()));
         assert!(codes("/customers", "post").contains(&"409".to_string()));
         // /auth: a handler per verb.
@@ -765,7 +790,9 @@ mod tests {
                 assert_eq!(r["503"]["headers"]["Retry-After"]["required"], true);
             }
             // Security: none on public routes, the global one elsewhere.
-            let public = r.get("401").is_none() || path.starts_with("/auth");
+            let public = ROUTES
+                .iter()
+                .any(|r| r.access == Access::Public && r.path == Some(path.as_str()));
             if public {
                 assert_eq!(o["security"], json!([]), "{verb} {path}");
             } else {

@@ -14,8 +14,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use evo_billing_core::dto::{
-    AccountInfo, AccountList, AuthenticateResponse, BillingInfo, BillingSeries, CustomerInfo,
-    CustomerList, NewBillableResult, ReportInfo, UsageRecordInfo, UserInfo,
+    AccountInfo, AccountList, ApiKeyList, AuthenticateResponse, BillingInfo, BillingSeries,
+    CreatedApiKey, CustomerInfo, CustomerList, NewBillableResult, ReportInfo, UsageRecordInfo,
+    UserInfo,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -47,6 +48,8 @@ answers! {
     AccountInfo => neg::ACCOUNT_INFO,
     CustomerList => neg::CUSTOMER_LIST,
     CustomerInfo => neg::CUSTOMER_INFO,
+    ApiKeyList => neg::API_KEY_LIST,
+    CreatedApiKey => neg::CREATED_API_KEY,
 }
 
 /// A 200 answer with a DTO, written in the negotiated format.
@@ -88,14 +91,21 @@ impl IntoResponse for NoContent {
 #[derive(Clone, Copy)]
 pub(super) struct SuffixFormat(pub Format);
 
-/// The negotiation of a request (from its query, suffix and `Accept`).
+/// The negotiation of a request (from its query, suffix and `Accept`). JSONP is never answered
+/// to a request the session cookie signs in: a `<script src>` on another site would send the
+/// cookie and read the answer; only explicit credentials (bearer, API key) or none get it.
 pub(super) fn negotiated(req: &Request) -> Negotiated {
     let suffix = req.extensions().get::<SuffixFormat>().map(|s| s.0);
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok());
-    Negotiated::new(req.uri().query(), suffix, accept)
+    let headers = req.headers();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let mut neg = Negotiated::new(req.uri().query(), suffix, accept);
+    let by_cookie = crate::auth::credentials::cookie(headers, crate::auth::SESSION_COOKIE)
+        .is_some()
+        && !headers.contains_key(header::AUTHORIZATION);
+    if by_cookie {
+        neg.callback = None;
+    }
+    neg
 }
 
 /// Writes carried values and errors in the request's format, turns the router's bare 405s

@@ -17,6 +17,14 @@ use crate::state::Ctx;
 /// `Cache-Control` of content-hashed assets (their name changes whenever they do).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// The dashboard's Content-Security-Policy: its own scripts, styles and API only, WebAssembly
+/// allowed, no inline script or style, never framed. (index.html repeats it in a meta tag, minus
+/// `frame-ancestors`, which a meta tag cannot set.)
+pub const CSP: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'";
+
 /// The dashboard, if it is built in `dir` (an `index.html` is there).
 pub fn built_dashboard(dir: Option<&Path>) -> Option<PathBuf> {
     dir.filter(|d| d.join("index.html").is_file())
@@ -61,14 +69,27 @@ pub async fn fallback(State(ctx): State<Ctx>, req: Request) -> Response {
     } else {
         "no-cache"
     };
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    let headers = resp.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     resp
 }
 
 fn placeholder_page() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+        ],
         "<!doctype html><html><head><title>evo-billing</title></head><body>\
          <h1>evo-billing API</h1><p>The API is running. The dashboard has not been built \
          (<code>cargo xtask build</code>); see <a href=\"/openapi.json\">/openapi.json</a> for \

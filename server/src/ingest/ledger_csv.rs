@@ -64,7 +64,7 @@ pub const COLUMNS: &[(&str, bool, &str)] = &[
     (
         "PriceUnit",
         false,
-        "ISO 4217, default USD (alias header: Currency)",
+        "ISO 4217; must be the account's currency (a row in another is rejected); empty: the account's (alias header: Currency)",
     ),
     ("RecordingDuration", false, "seconds, default 0"),
     ("RecordingPrice", false, "decimal, default 0"),
@@ -101,7 +101,10 @@ pub struct LedgerRow {
     pub line: u64,
     /// The row's AccountSid, when the file has that column and the field is not empty.
     pub account_sid: Option<String>,
-    /// The call, with `account_id` left empty: the importer fills it.
+    /// The row's PriceUnit; `None` when empty: the currency of the call's account.
+    pub price_unit: Option<Currency>,
+    /// The call, with `account_id` left empty and `currency` to be confirmed against the
+    /// account's: the importer fills and checks them.
     pub call: CallRecord,
 }
 
@@ -152,7 +155,7 @@ pub fn documentation() -> String {
         ));
     }
     out.push_str(
-        "\nBlank lines, lines starting with `#` and a repeated header row are skipped. A row with \
+        "\nBlank lines, physical lines starting with `#` and a repeated header row are skipped (a quoted field that starts with `#` is data). A row with \
          a bad value (or a number of fields different from the header's) is rejected with its line \
          number and the reason; the other rows load. Line numbers count physical lines of the \
          file.\n\nExample:\n\n```csv\nSid,StartTime,Direction,From,To,Country,Duration,Price,PriceUnit,RecordingDuration,RecordingPrice\n\
@@ -334,9 +337,6 @@ impl<R: Read> LedgerReader<R> {
         if fields.iter().all(|f| f.trim_ascii().is_empty()) {
             return skipped("empty row (only separators)");
         }
-        if fields[0].trim_ascii().starts_with(b"#") {
-            return skipped("comment line");
-        }
         let mut texts = Vec::with_capacity(fields.len());
         for (i, field) in fields.into_iter().enumerate() {
             match String::from_utf8(field) {
@@ -421,10 +421,10 @@ impl<R: Read> LedgerReader<R> {
         let price = amount("Price", get(PRICE), false, &mut errors);
         let unit = get(PRICE_UNIT);
         let currency = if unit.is_empty() {
-            Some(Currency::USD)
+            Some(None)
         } else {
             match Currency::new(unit) {
-                Ok(c) => Some(c),
+                Ok(c) => Some(Some(c)),
                 Err(_) => {
                     errors.push(format!(
                         "PriceUnit '{}' is not an ISO 4217 currency code (3 letters, e.g. USD)",
@@ -466,6 +466,7 @@ impl<R: Read> LedgerReader<R> {
             ) => RowOutcome::Row(LedgerRow {
                 line,
                 account_sid,
+                price_unit: currency,
                 call: CallRecord {
                     account_id: String::new(),
                     sid: sid.to_string(),
@@ -476,7 +477,7 @@ impl<R: Read> LedgerReader<R> {
                     country,
                     duration_secs,
                     price,
-                    currency,
+                    currency: currency.unwrap_or_default(),
                     recording_duration_secs,
                     recording_price,
                 },

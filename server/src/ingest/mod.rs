@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::model::{CallRecord, Customer, ResolvedBillable};
+use crate::model::{Account, CallRecord, Customer, ResolvedBillable};
 use crate::store::days::day_of_time;
 use crate::store::{Store, StoreError};
 use demo::{DemoBatch, DemoOptions, DemoSummary};
@@ -91,7 +91,7 @@ pub async fn import_file(
         ),
         None => None,
     };
-    let mut by_sid: HashMap<String, Option<String>> = HashMap::new();
+    let mut by_sid: HashMap<String, Option<Account>> = HashMap::new();
     let mut report = ImportReport::default();
     let mut pending: Vec<CallRecord> = Vec::with_capacity(batch.max(1));
     loop {
@@ -100,50 +100,48 @@ pub async fn import_file(
         if let Some(outcome) = next {
             match outcome {
                 RowOutcome::Row(row) => {
-                    let account_id = match (&fixed_account, &row.account_sid) {
-                        (Some(a), None) => Some(a.id.clone()),
-                        (Some(a), Some(sid)) if *sid == a.account_sid => Some(a.id.clone()),
-                        (Some(a), Some(sid)) => {
-                            report.rejected.push((
-                                row.line,
-                                format!(
-                                    "line {}: AccountSid {sid} is not account {}",
-                                    row.line, a.id
-                                ),
-                            ));
-                            None
-                        }
+                    let account = match (&fixed_account, &row.account_sid) {
+                        (Some(a), None) => Ok(a.clone()),
+                        (Some(a), Some(sid)) if *sid == a.account_sid => Ok(a.clone()),
+                        (Some(a), Some(sid)) => Err(format!(
+                            "line {}: AccountSid {sid} is not account {}",
+                            row.line, a.id
+                        )),
                         (None, Some(sid)) => {
                             if !by_sid.contains_key(sid) {
-                                let found = db.accounts().by_sid(sid).await?.map(|a| a.id);
+                                let found = db.accounts().by_sid(sid).await?;
                                 by_sid.insert(sid.clone(), found);
                             }
-                            match by_sid.get(sid).cloned().flatten() {
-                                Some(id) => Some(id),
-                                None => {
-                                    report.rejected.push((
-                                        row.line,
-                                        format!(
-                                            "line {}: no account has AccountSid {sid}",
-                                            row.line
-                                        ),
-                                    ));
-                                    None
-                                }
-                            }
+                            by_sid.get(sid).cloned().flatten().ok_or_else(|| {
+                                format!("line {}: no account has AccountSid {sid}", row.line)
+                            })
                         }
-                        (None, None) => {
-                            report.rejected.push((
-                                row.line,
-                                format!("line {}: no AccountSid, and no --account given", row.line),
-                            ));
-                            None
-                        }
+                        (None, None) => Err(format!(
+                            "line {}: no AccountSid, and no --account given",
+                            row.line
+                        )),
                     };
-                    if let Some(account_id) = account_id {
-                        let mut call = row.call;
-                        call.account_id = account_id;
-                        pending.push(call);
+                    // One currency per account: a row in another is not summed with its
+                    // account's (there is no conversion); an empty PriceUnit is the account's.
+                    let account = account.and_then(|a| match row.price_unit {
+                        Some(c) if c != a.currency => Err(format!(
+                            "line {}: PriceUnit {} is not the currency of account {} ({}); \
+                             rows must be in the account's currency",
+                            row.line,
+                            c.code(),
+                            a.id,
+                            a.currency.code()
+                        )),
+                        _ => Ok(a),
+                    });
+                    match account {
+                        Ok(a) => {
+                            let mut call = row.call;
+                            call.account_id = a.id;
+                            call.currency = a.currency;
+                            pending.push(call);
+                        }
+                        Err(reason) => report.rejected.push((row.line, reason)),
                     }
                 }
                 RowOutcome::Skipped { .. } => report.skipped += 1,

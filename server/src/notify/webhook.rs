@@ -28,7 +28,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The longest `Retry-After` a receiver can impose between two attempts.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// How webhooks are sent.
 #[derive(Clone)]
@@ -326,15 +326,26 @@ impl WebhookSender {
         Ok((host.to_string(), addrs, literal.is_none()))
     }
 
-    /// POSTs `payload` to `url`, signed, retrying transient failures.
-    pub async fn deliver(
+    /// One signed POST of `body` (JSON) to `url`: attempt number `number` (sent as
+    /// `X-Evo-Delivery`), and the delivery's idempotency key (`X-Evo-Delivery-Id`) if it has
+    /// one. Says whether to stop (delivered, or a final refusal) or retry, and when.
+    pub async fn attempt(
         &self,
         url: &str,
-        payload: &serde_json::Value,
-    ) -> Result<Delivery, WebhookError> {
-        let url = Url::parse(url.trim()).map_err(|e| WebhookError::InvalidUrl(e.to_string()))?;
-        let (host, addrs, is_name) = self.check_target(&url).await?;
-
+        body: &[u8],
+        number: u32,
+        delivery_id: Option<&str>,
+    ) -> Attempt {
+        let url = match Url::parse(url.trim()) {
+            Ok(u) => u,
+            Err(e) => return Attempt::Final(WebhookError::InvalidUrl(e.to_string())),
+        };
+        let (host, addrs, is_name) = match self.check_target(&url).await {
+            Ok(t) => t,
+            // A name that does not resolve now may resolve later; a refused target will not.
+            Err(WebhookError::Failed { last, .. }) => return Attempt::Retry { last, after: None },
+            Err(e) => return Attempt::Final(e),
+        };
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -345,78 +356,116 @@ impl WebhookSender {
             // Connect only to the addresses that were checked.
             builder = builder.resolve_to_addrs(&host, &addrs);
         }
-        let client = builder.build().map_err(|e| WebhookError::Failed {
-            attempts: 0,
-            last: format!("could not build the HTTP client: {}", e.without_url()),
-        })?;
+        let client = match builder.build() {
+            Ok(c) => c,
+            Err(e) => {
+                return Attempt::Retry {
+                    last: format!("could not build the HTTP client: {}", e.without_url()),
+                    after: None,
+                }
+            }
+        };
+        let timestamp = chrono::Utc::now().timestamp();
+        let started = Instant::now();
+        let mut request = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Evo-Timestamp", timestamp.to_string())
+            .header(
+                "X-Evo-Signature",
+                signature(&self.config.secret, timestamp, body),
+            )
+            .header("X-Evo-Delivery", number.to_string());
+        if let Some(id) = delivery_id {
+            request = request.header("X-Evo-Delivery-Id", id);
+        }
+        match request.body(body.to_vec()).send().await {
+            Ok(response) => {
+                let status = response.status();
+                tracing::info!(
+                    host = %host,
+                    attempt = number,
+                    status = status.as_u16(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "webhook attempt"
+                );
+                if status.is_success() {
+                    return Attempt::Delivered {
+                        status: status.as_u16(),
+                    };
+                }
+                let mut last = format!("HTTP {status}");
+                if status.is_redirection() {
+                    last.push_str(" (redirects are not followed)");
+                }
+                if is_retryable(status.as_u16()) {
+                    Attempt::Retry {
+                        last,
+                        after: retry_after(response.headers()),
+                    }
+                } else {
+                    Attempt::Final(WebhookError::Failed {
+                        attempts: number,
+                        last,
+                    })
+                }
+            }
+            Err(err) => {
+                let last = describe(err);
+                tracing::warn!(
+                    host = %host,
+                    attempt = number,
+                    error = %last,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "webhook attempt failed"
+                );
+                Attempt::Retry { last, after: None }
+            }
+        }
+    }
 
+    /// When attempt `number` (from 1) failed and asked for nothing: the doubled backoff with
+    /// ±20% jitter.
+    pub fn backoff(&self, number: u32) -> Duration {
+        let doubled = self
+            .config
+            .initial_backoff
+            .saturating_mul(1u32 << number.saturating_sub(1).min(16));
+        jittered(doubled)
+    }
+
+    /// POSTs `payload` to `url`, signed, retrying transient failures in this task (for
+    /// callers that wait for the outcome; the report worker schedules its retries instead).
+    pub async fn deliver(
+        &self,
+        url: &str,
+        payload: &serde_json::Value,
+    ) -> Result<Delivery, WebhookError> {
         let body = serde_json::to_vec(payload).map_err(|e| WebhookError::Failed {
             attempts: 0,
             last: format!("could not serialize the payload: {e}"),
         })?;
         let max_attempts = self.config.max_attempts.max(1);
-        let mut backoff = self.config.initial_backoff;
         let mut last = String::new();
-        for attempt in 1..=max_attempts {
-            let timestamp = chrono::Utc::now().timestamp();
-            let started = Instant::now();
-            let result = client
-                .post(url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header("X-Evo-Timestamp", timestamp.to_string())
-                .header(
-                    "X-Evo-Signature",
-                    signature(&self.config.secret, timestamp, &body),
-                )
-                .header("X-Evo-Delivery", attempt.to_string())
-                .body(body.clone())
-                .send()
-                .await;
-            let mut wait = jittered(backoff);
-            match result {
-                Ok(response) => {
-                    let status = response.status();
-                    tracing::info!(
-                        host = %host,
-                        attempt,
-                        status = status.as_u16(),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "webhook attempt"
-                    );
-                    if status.is_success() {
-                        return Ok(Delivery {
-                            attempts: attempt,
-                            status: status.as_u16(),
-                        });
-                    }
-                    last = format!("HTTP {status}");
-                    if status.is_redirection() {
-                        last.push_str(" (redirects are not followed)");
-                    }
-                    if !is_retryable(status.as_u16()) {
-                        return Err(WebhookError::Failed {
-                            attempts: attempt,
-                            last,
-                        });
-                    }
-                    if let Some(after) = retry_after(response.headers()) {
-                        wait = wait.max(after);
+        for number in 1..=max_attempts {
+            match self.attempt(url, &body, number, None).await {
+                Attempt::Delivered { status } => {
+                    return Ok(Delivery {
+                        attempts: number,
+                        status,
+                    })
+                }
+                Attempt::Final(e) => return Err(e),
+                Attempt::Retry { last: why, after } => {
+                    last = why;
+                    if number < max_attempts {
+                        let wait = after
+                            .map(|a| a.min(MAX_RETRY_AFTER))
+                            .unwrap_or_default()
+                            .max(self.backoff(number));
+                        tokio::time::sleep(wait).await;
                     }
                 }
-                Err(err) => {
-                    last = describe(err);
-                    tracing::warn!(
-                        host = %host,
-                        attempt,
-                        error = %last,
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "webhook attempt failed"
-                    );
-                }
-            }
-            if attempt < max_attempts {
-                tokio::time::sleep(wait).await;
-                backoff = backoff.saturating_mul(2);
             }
         }
         Err(WebhookError::Failed {
@@ -424,6 +473,36 @@ impl WebhookSender {
             last,
         })
     }
+}
+
+/// Whether `url` names a forbidden host without resolving anything: a loopback, private,
+/// link-local or reserved IP however it is spelled (the URL is parsed as browsers and the
+/// sender do, so `127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`, `0`, full-width digits and a
+/// trailing dot are all the address they mean), or `localhost`. The answer says which address.
+pub fn forbidden_literal(url: &str) -> Option<String> {
+    let parsed = Url::parse(url.trim()).ok()?;
+    match parsed.host()? {
+        url::Host::Ipv4(ip) => is_forbidden_ip(IpAddr::V4(ip)).then(|| ip.to_string()),
+        url::Host::Ipv6(ip) => is_forbidden_ip(IpAddr::V6(ip)).then(|| ip.to_string()),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then_some(d)
+        }
+    }
+}
+
+/// The outcome of one webhook attempt.
+#[derive(Debug)]
+pub enum Attempt {
+    /// A 2xx answer.
+    Delivered { status: u16 },
+    /// A network error, a timeout, 429 or 5xx: try again (after `Retry-After` if it said).
+    Retry {
+        last: String,
+        after: Option<Duration>,
+    },
+    /// A refusal that will not change (4xx, a redirect, a forbidden or invalid target).
+    Final(WebhookError),
 }
 
 #[cfg(test)]

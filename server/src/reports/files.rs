@@ -7,7 +7,7 @@
 //! Money stays exact: every amount is [`Micros`], totals are integer sums, and rounding to the
 //! currency's precision happens only when a value is written.
 
-use evo_billing_core::csv::escape_field;
+use evo_billing_core::csv::escape_text;
 use evo_billing_core::money::Micros;
 use rust_xlsxwriter::{Format, FormatBorder, Formula, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
@@ -96,7 +96,8 @@ fn csv_header(include_customer_ids: bool) -> &'static str {
 }
 
 /// The report as CSV (ServiceStack conventions: PascalCase header, `\r\n` rows, fields quoted
-/// when they contain `"`, `,` or a line break, booleans `True`/`False`).
+/// when they contain `"`, `,` or a line break, booleans `True`/`False`); text that a spreadsheet
+/// would run as a formula starts with `'`.
 ///
 /// Amounts have exactly `currency_decimals` places. The last row is `Total`: summed counts and
 /// the exact sum of the costs (rounded once, at the end), with an empty `HasCallRecording`.
@@ -108,10 +109,10 @@ pub fn to_csv(data: &ReportData) -> String {
     for r in &data.rows {
         line.clear();
         if data.include_customer_ids {
-            line.push(escape_field(&r.customer_id).into_owned());
+            line.push(escape_text(&r.customer_id).into_owned());
         }
-        line.push(escape_field(&r.customer_name).into_owned());
-        line.push(escape_field(&r.breadcrumb).into_owned());
+        line.push(escape_text(&r.customer_name).into_owned());
+        line.push(escape_text(&r.breadcrumb).into_owned());
         line.push(r.billed_calls.to_string());
         line.push(r.international_calls.to_string());
         line.push(r.international_costs.format_fixed(decimals));
@@ -451,6 +452,26 @@ mod tests {
              c1,\"Smith, \"\"Jones\"\" & Co\",\"Root / Smith, \"\"Jones\"\" & Co\",10,3,0.10,2,True\r\n\
              \"c,2\",Beta,Root / Beta,5,1,0.20,0,False\r\n\
              ,Total,,15,4,0.30,2,\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_cells_are_never_formulas() {
+        let mut data = sample(true);
+        data.rows[0].customer_id = "@cmd".into();
+        data.rows[0].customer_name = "=HYPERLINK(\"http://x\",\"y\")".into();
+        data.rows[0].breadcrumb = "+1+2".into();
+        data.rows[1].customer_name = "-Discounts".into();
+        data.rows[1].breadcrumb = "Root / =fine inside".into();
+        let csv = to_csv(&data);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[1],
+            "'@cmd,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1+2,10,3,0.10,2,True"
+        );
+        assert_eq!(
+            lines[2],
+            "\"c,2\",'-Discounts,Root / =fine inside,5,1,0.20,0,False"
         );
     }
 

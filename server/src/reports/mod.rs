@@ -1,12 +1,15 @@
 //! BillingReport: the worker that turns queued reports into files and notifications.
 //!
 //! The queue lives in the database ([`crate::store::reports`]), so queued and interrupted reports
-//! survive a restart and several server processes can share it. The worker claims a report,
-//! builds its rows from the roll-ups, writes the CSV and XLSX ([`files`]) into the row and marks
-//! it Completed (or Error with a message), then POSTs the ReportInfo and the data to the webhook
-//! and emails the notification ([`crate::notify`]); without SMTP the email goes to the `outbox`
-//! table and the log, so nothing is silently dropped.
+//! survive a restart and several server processes can share it. The worker claims a report with
+//! a short lease it renews while it works, builds its rows from the roll-ups, and stores in one
+//! transaction the CSV and XLSX ([`files`]), the final status (Completed, or Error with a
+//! message) and its notifications as pending deliveries. The delivery worker ([`deliver`]) sends
+//! those apart from report building: the webhook (ReportInfo and data, signed, with an
+//! idempotency id) and the email ([`crate::notify`]); an email that cannot be sent ends in the
+//! `outbox` table and the log, so nothing is silently dropped.
 
+pub mod deliver;
 pub mod files;
 
 use std::sync::Arc;
@@ -20,15 +23,19 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::auth::Principal;
-use crate::model::{NewReport, ReportRecord};
-use crate::notify::mailer::{self, Email, SmtpConfig};
+use crate::model::{DeliveryKind, NewDelivery, NewReport, ReportRecord};
+use crate::notify::mailer::{self, SmtpConfig};
 use crate::notify::webhook::WebhookSender;
-use crate::store::reports::DeliveryColumn;
 use crate::store::{Store, StoreError};
 use files::{ReportData, ReportRow};
 
-/// How long a claim holds a report before another worker may take it over.
-pub const LEASE_SECS: i64 = 300;
+/// How long a claim holds a report before another worker may take it over; the running
+/// worker renews it every [`HEARTBEAT_SECS`].
+pub const LEASE_SECS: i64 = 30;
+/// How often a running report's lease is renewed.
+pub const HEARTBEAT_SECS: u64 = 10;
+/// Reports one user may have queued or running at once; more get 429.
+pub const MAX_ACTIVE_PER_OWNER: i64 = 10;
 
 /// What the worker needs besides the database.
 pub struct ReportSettings {
@@ -40,6 +47,26 @@ pub struct ReportSettings {
     pub webhooks: WebhookSender,
     /// Wakes the worker when a report is queued.
     pub wake: Arc<Notify>,
+    /// Wakes the delivery worker when notifications are written.
+    pub deliveries_wake: Arc<Notify>,
+}
+
+impl ReportSettings {
+    pub fn new(
+        server_name: String,
+        public_url: String,
+        smtp: Option<SmtpConfig>,
+        webhooks: WebhookSender,
+    ) -> ReportSettings {
+        ReportSettings {
+            server_name,
+            public_url,
+            smtp,
+            webhooks,
+            wake: Arc::new(Notify::new()),
+            deliveries_wake: Arc::new(Notify::new()),
+        }
+    }
 }
 
 /// Why a report could not be built.
@@ -155,102 +182,114 @@ async fn build(db: &Store, job: &ReportRecord) -> Result<ReportData, ReportError
     })
 }
 
-/// Runs one claimed report to its end, then notifies.
+/// Runs one claimed report to its end: builds it while keeping its lease alive, then stores
+/// the final status, the files and the pending notifications in one transaction and wakes the
+/// delivery worker.
 pub async fn run_job(db: &Store, settings: &ReportSettings, job: ReportRecord) {
-    let outcome = match build(db, &job).await {
-        Ok(data) => match files::to_xlsx(&data) {
-            Ok(xlsx) => Ok((data, xlsx)),
-            Err(e) => Err(ReportError::Xlsx(e.to_string())),
-        },
-        Err(e) => Err(e),
-    };
     let queue = db.reports();
-    let data = match outcome {
+    let built = {
+        let work = build(db, &job);
+        tokio::pin!(work);
+        let mut beat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECS));
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                done = &mut work => break done,
+                _ = beat.tick() => match queue.heartbeat(&job, LEASE_SECS).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(report = %job.id, "lease taken over; this run stops");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(report = %job.id, error = %e, "heartbeat failed"),
+                },
+            }
+        }
+    };
+    let outcome = built.and_then(|data| match files::to_xlsx(&data) {
+        Ok(xlsx) => Ok((data, xlsx)),
+        Err(e) => Err(ReportError::Xlsx(e.to_string())),
+    });
+    let (status, message, data, files) = match outcome {
         Ok((data, xlsx)) => {
             let csv = files::to_csv(&data);
             let message = format!("{} customers", data.rows.len());
-            if let Err(e) = queue
-                .finish(
-                    &job.id,
-                    ReportStatuses::Completed,
-                    &message,
-                    Some(csv),
-                    Some(xlsx),
-                )
-                .await
-            {
-                tracing::error!(report = %job.id, error = %e, "cannot store the report");
-                return;
-            }
-            Some(data)
+            (
+                ReportStatuses::Completed,
+                message,
+                Some(data),
+                Some((csv, xlsx)),
+            )
         }
         Err(e) => {
             tracing::warn!(report = %job.id, error = %e, "report failed");
-            let _ = queue
-                .finish(&job.id, ReportStatuses::Error, &e.to_string(), None, None)
-                .await;
-            None
+            (ReportStatuses::Error, e.to_string(), None, None)
         }
     };
-    let Ok(Some(record)) = queue.get(&job.id).await else {
-        return;
-    };
-    let info = info(&record, &settings.public_url);
+    // The report as it will read once stored (for the notifications' bodies).
+    let mut done = job.clone();
+    done.status = status;
+    done.status_message = Some(message.clone());
+    done.updated_at = chrono::Utc::now().timestamp();
+    let notes = notifications(settings, &done, data.as_ref());
+    match queue.complete(&job, status, &message, files, &notes).await {
+        Ok(true) => settings.deliveries_wake.notify_one(),
+        Ok(false) => tracing::warn!(report = %job.id, "lease taken over; result dropped"),
+        Err(e) => tracing::error!(report = %job.id, error = %e, "cannot store the report"),
+    }
+}
+
+/// The webhook and email a finished report sends, as delivery rows.
+fn notifications(
+    settings: &ReportSettings,
+    record: &ReportRecord,
+    data: Option<&ReportData>,
+) -> Vec<NewDelivery> {
+    let info = info(record, &settings.public_url);
+    let mut out = Vec::new();
     if let Some(url) = &record.webhook_url {
         let payload = json!({
             "report": info,
-            "data": data.as_ref().map(files::to_json),
+            "data": data.map(files::to_json),
         });
-        let note = match settings.webhooks.deliver(url, &payload).await {
-            Ok(d) => format!(
-                "delivered: HTTP {} after {} attempt(s)",
-                d.status, d.attempts
-            ),
-            Err(e) => {
-                tracing::warn!(report = %record.id, error = %e, "webhook not delivered");
-                format!("not delivered: {e}")
-            }
-        };
-        let _ = queue
-            .note_delivery(&record.id, DeliveryColumn::Webhook, &note)
-            .await;
+        out.push(NewDelivery {
+            kind: DeliveryKind::Webhook,
+            target: url.clone(),
+            subject: None,
+            body: payload.to_string(),
+        });
     }
     if let Some(to) = &record.email {
-        let account_name = data.as_ref().map_or("", |d| d.account_name.as_str());
+        let account_name = data.map_or("", |d| d.account_name.as_str());
         let range = data
-            .as_ref()
             .map(|d| format!("{}..{}", d.start_date, d.end_date))
             .unwrap_or_default();
         let (subject, text) =
             mailer::report_email(&info, account_name, &range, info.download_link.as_deref());
-        let status = match &settings.smtp {
-            Some(cfg) => match mailer::send(
-                cfg,
-                &Email {
-                    to: to.clone(),
-                    subject: subject.clone(),
-                    text: text.clone(),
-                },
-            )
-            .await
-            {
-                Ok(()) => "sent".to_string(),
-                Err(e) => format!("SMTP failed, kept in outbox: {e}"),
-            },
-            None => "kept in outbox: no SMTP server configured (--smtp-url)".to_string(),
-        };
-        if status != "sent" {
-            tracing::warn!(report = %record.id, to = %to, subject = %subject, "{status}");
-            let _ = queue.outbox(to, &subject, &text, &status).await;
-        }
-        let _ = queue
-            .note_delivery(&record.id, DeliveryColumn::Email, &status)
-            .await;
+        out.push(NewDelivery {
+            kind: DeliveryKind::Email,
+            target: to.clone(),
+            subject: Some(subject),
+            body: text,
+        });
     }
+    out
 }
 
-/// The worker loop: claims and runs reports until the process ends.
+/// The report worker: first takes back what a predecessor of the same name left Running or
+/// in flight, then claims and runs reports until the process ends.
 pub async fn worker(db: Store, settings: Arc<ReportSettings>) {
+    match db.reports().release(&settings.server_name).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(reports = n, server = %settings.server_name, "took back reports a previous process left running")
+        }
+        Err(e) => tracing::error!(error = %e, "cannot take back running reports"),
+    }
+    if let Err(e) = db.deliveries().release(&settings.server_name).await {
+        tracing::error!(error = %e, "cannot take back deliveries in flight");
+    }
+    tokio::spawn(deliver::worker(db.clone(), settings.clone()));
     loop {
         match db.reports().claim(&settings.server_name, LEASE_SECS).await {
             Ok(Some(job)) => {

@@ -85,7 +85,8 @@ impl Billables<'_> {
             for chunk in sids.chunks(CHUNK) {
                 let sql = format!(
                     "SELECT b.customer_id AS customer_id, c.day AS day, c.international AS international, \
-                            c.price_micros AS price, c.recording_secs AS recording \
+                            c.price_micros AS price, c.recording_secs AS recording, \
+                            c.recording_price_micros AS recording_price \
                      FROM billables b JOIN calls c ON c.account_id = b.account_id AND c.sid = b.call_sid \
                      WHERE b.account_id = ? AND b.call_sid IN ({})",
                     vec!["?"; chunk.len()].join(", ")
@@ -98,7 +99,9 @@ impl Billables<'_> {
                 for row in q.fetch_all(&mut *tx).await? {
                     let international = row.try_get::<i64, _>("international")? == 1;
                     let price: i64 = row.try_get("price")?;
-                    let recorded = row.try_get::<i64, _>("recording")? > 0;
+                    // As the roll-up rebuild counts it: a duration or a price.
+                    let recorded = row.try_get::<i64, _>("recording")? > 0
+                        || row.try_get::<i64, _>("recording_price")? != 0;
                     let d = deltas
                         .entry((row.try_get("customer_id")?, row.try_get("day")?))
                         .or_default();

@@ -15,6 +15,7 @@ use super::accounts::lock_account;
 use super::days::{day_of_time, now_unix};
 use super::{values_list, Store, StoreError, StoreResult};
 use crate::model::{CallRecord, CallSession, NumberRental, ResolvedBillable, SmsRecord};
+use evo_billing_core::money::Currency;
 
 /// Rows per multi-row INSERT (SQLite allows 32766 bound values per statement).
 pub(super) const CHUNK: usize = 500;
@@ -34,19 +35,29 @@ impl Ledger<'_> {
     /// rebuilds the roll-ups of the days they touch in the same transaction (one per account).
     /// Returns how many calls were new. A call of an unknown account is [`StoreError::Invalid`].
     pub async fn insert_calls(&self, calls: &[CallRecord], rebuild: bool) -> StoreResult<u64> {
-        let homes: HashMap<String, String> = self
+        let accounts: HashMap<String, (String, Currency)> = self
             .0
             .accounts()
             .all()
             .await?
             .into_iter()
-            .map(|a| (a.id, a.home_country))
+            .map(|a| (a.id, (a.home_country, a.currency)))
             .collect();
         let mut rows = Vec::with_capacity(calls.len());
         for c in calls {
-            let home = homes.get(&c.account_id).ok_or_else(|| {
+            let (home, currency) = accounts.get(&c.account_id).ok_or_else(|| {
                 StoreError::Invalid(format!("call {}: unknown account {}", c.sid, c.account_id))
             })?;
+            // One currency per account: sums never mix currencies.
+            if c.currency != *currency {
+                return Err(StoreError::Invalid(format!(
+                    "call {}: currency {} is not account {}'s ({})",
+                    c.sid,
+                    c.currency.code(),
+                    c.account_id,
+                    currency.code()
+                )));
+            }
             let day = day_of_time(c.start_time);
             rows.push((
                 c.account_id.clone(),

@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod billables;
 pub mod days;
+pub mod deliveries;
 pub mod group_commit;
 pub mod ledger;
 pub mod reads;
@@ -293,6 +294,10 @@ impl Store {
     /// The report queue and the outbox.
     pub fn reports(&self) -> reports::Reports<'_> {
         reports::Reports(self)
+    }
+
+    pub fn deliveries(&self) -> deliveries::Deliveries<'_> {
+        deliveries::Deliveries(self)
     }
 
     /// Is the database reachable (`SELECT 1`)?

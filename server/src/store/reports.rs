@@ -1,33 +1,19 @@
 //! The report queue and the outbox.
 //!
-//! A report is a row (status Queued). Workers claim rows with a lease (`locked_until`): on
-//! PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`, so several server processes share one
-//! queue; a report whose worker died (lease expired) is claimed again. Messages that could not be
-//! sent are kept in `outbox`, so nothing is silently dropped.
+//! A report is a row (status Queued). Workers claim rows with a lease (`locked_until`, kept
+//! short and extended by heartbeats): on PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`, so
+//! several server processes share one queue; a report whose worker died (lease expired, or
+//! released when a process of the same name starts) is claimed again. The final status and the
+//! report's notifications ([`super::deliveries`]) are written in one transaction. Emails that
+//! could not be sent are kept in `outbox`, so nothing is silently dropped.
 
 use evo_billing_core::dto::ReportStatuses;
 use sqlx::Row;
 
 use super::days::now_unix;
-use super::{int, opt_text, Backend, Store, StoreError, StoreResult};
+use super::{deliveries, int, opt_text, Backend, Store, StoreError, StoreResult};
 use crate::ids::new_id;
-use crate::model::{NewReport, ReportRecord};
-
-/// The delivery notes a report row keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryColumn {
-    Webhook,
-    Email,
-}
-
-impl DeliveryColumn {
-    fn name(self) -> &'static str {
-        match self {
-            DeliveryColumn::Webhook => "webhook_status",
-            DeliveryColumn::Email => "email_status",
-        }
-    }
-}
+use crate::model::{NewDelivery, NewReport, ReportRecord};
 
 /// The report queue.
 pub struct Reports<'a>(pub(super) &'a Store);
@@ -129,13 +115,20 @@ impl Reports<'_> {
         })
     }
 
+    /// Deletes a report and the notifications it has not sent yet.
     pub async fn delete(&self, id: &str) -> StoreResult<bool> {
         let db = self.0;
+        let mut tx = db.pool.begin().await?;
+        sqlx::query(&db.sql("DELETE FROM deliveries WHERE report_id = ? AND status = 'Pending'"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let n = sqlx::query(&db.sql("DELETE FROM reports WHERE id = ?"))
             .bind(id)
-            .execute(&db.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        tx.commit().await?;
         Ok(n > 0)
     }
 
@@ -174,68 +167,97 @@ impl Reports<'_> {
         Ok(row.map(|r| record_of(&r)).transpose()?)
     }
 
-    /// Ends a report: its status, message and files.
-    pub async fn finish(
+    /// Ends the run `job` claimed: its status, message and files, and its notifications as
+    /// pending deliveries, in one transaction. A run whose lease was taken over meanwhile (the
+    /// report is no longer Running under this job) changes nothing and answers false.
+    pub async fn complete(
         &self,
-        id: &str,
+        job: &ReportRecord,
         status: ReportStatuses,
         message: &str,
-        csv: Option<String>,
-        xlsx: Option<Vec<u8>>,
-    ) -> StoreResult<()> {
+        files: Option<(String, Vec<u8>)>,
+        deliveries: &[NewDelivery],
+    ) -> StoreResult<bool> {
         let db = self.0;
-        sqlx::query(&db.sql(
-            "UPDATE reports SET status = ?, status_message = ?, csv = ?, xlsx = ?, updated_at = ?, locked_until = NULL WHERE id = ?",
+        let (csv, xlsx) = files.unzip();
+        let mut tx = db.pool.begin().await?;
+        let n = sqlx::query(&db.sql(
+            "UPDATE reports SET status = ?, status_message = ?, csv = ?, xlsx = ?, updated_at = ?, locked_until = NULL \
+             WHERE id = ? AND job_id = ? AND status = 'Running'",
         ))
         .bind(status.as_str())
         .bind(message)
         .bind(csv)
         .bind(xlsx)
         .bind(now_unix())
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-        Ok(())
+        .bind(&job.id)
+        .bind(&job.job_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        deliveries::insert(db, &mut tx, &job.id, &job.owner_user_id, deliveries).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Records how a delivery went: `webhook_status` or `email_status`.
-    pub async fn note_delivery(
-        &self,
-        id: &str,
-        column: DeliveryColumn,
-        note: &str,
-    ) -> StoreResult<()> {
+    /// Extends the lease of the run `job` holds; false if it no longer holds it.
+    pub async fn heartbeat(&self, job: &ReportRecord, lease_secs: i64) -> StoreResult<bool> {
         let db = self.0;
-        let column = column.name();
-        sqlx::query(&db.sql(&format!("UPDATE reports SET {column} = ? WHERE id = ?")))
-            .bind(note)
-            .bind(id)
-            .execute(&db.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Keeps a message that could not be sent.
-    pub async fn outbox(
-        &self,
-        recipient: &str,
-        subject: &str,
-        body: &str,
-        status: &str,
-    ) -> StoreResult<()> {
-        let db = self.0;
-        sqlx::query(&db.sql(
-            "INSERT INTO outbox (id, created_at, kind, recipient, subject, body, status) VALUES (?, ?, 'email', ?, ?, ?, ?)",
+        let n = sqlx::query(&db.sql(
+            "UPDATE reports SET locked_until = ? WHERE id = ? AND job_id = ? AND status = 'Running'",
         ))
-        .bind(new_id("msg_"))
-        .bind(now_unix())
-        .bind(recipient)
-        .bind(subject)
-        .bind(body)
-        .bind(status)
+        .bind(now_unix() + lease_secs)
+        .bind(&job.id)
+        .bind(&job.job_id)
         .execute(&db.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// Gives back to the queue the reports `server` was running: called when a process of that
+    /// name starts, so a predecessor that died holds nothing until its lease runs out.
+    pub async fn release(&self, server: &str) -> StoreResult<u64> {
+        let db = self.0;
+        let n = sqlx::query(&db.sql(
+            "UPDATE reports SET status = 'Queued', locked_until = NULL WHERE status = 'Running' AND server = ?",
+        ))
+        .bind(server)
+        .execute(&db.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    /// How many reports of `owner` are queued or running.
+    pub async fn active(&self, owner: &str) -> StoreResult<i64> {
+        let db = self.0;
+        let row = sqlx::query(&db.sql(
+            "SELECT COUNT(*) AS n FROM reports WHERE owner_user_id = ? AND status IN ('Queued', 'Running')",
+        ))
+        .bind(owner)
+        .fetch_one(&db.pool)
         .await?;
-        Ok(())
+        Ok(int(&row, "n")?)
+    }
+
+    /// Whether the lease of a Running report has run out (its worker is gone).
+    pub async fn lease_expired(&self, id: &str) -> StoreResult<bool> {
+        let db = self.0;
+        let row = sqlx::query(&db.sql("SELECT locked_until FROM reports WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r
+                .try_get::<Option<i64>, _>("locked_until")?
+                .is_none_or(|until| until < now_unix()),
+            None => true,
+        })
     }
 
     /// Messages in the outbox (subject, recipient, status), newest first.

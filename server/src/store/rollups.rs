@@ -57,7 +57,7 @@ pub(super) const USAGE: Table = Table {
 const BILLING_DAYS: &str = "SELECT b.account_id, 0, c.day, b.customer_id, COUNT(*), \
         CAST(SUM(c.international) AS BIGINT), \
         CAST(SUM(CASE WHEN c.international = 1 THEN c.price_micros ELSE 0 END) AS BIGINT), \
-        CAST(SUM(CASE WHEN c.recording_secs > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+        CAST(SUM(CASE WHEN c.recording_secs > 0 OR c.recording_price_micros <> 0 THEN 1 ELSE 0 END) AS BIGINT) \
     FROM billables b JOIN calls c ON c.account_id = b.account_id AND c.sid = b.call_sid \
     WHERE b.account_id = ? AND c.day BETWEEN ? AND ? \
     GROUP BY b.account_id, b.customer_id, c.day";
@@ -65,14 +65,16 @@ const BILLING_DAYS: &str = "SELECT b.account_id, 0, c.day, b.customer_id, COUNT(
 /// Tier 0 of `usage_rollup` recomputed from the ledger, per leaf category of core's usage model
 /// (binds: account, first day, last day), in the columns `account_id, tier, start, category,
 /// count, usage_micros, price_micros`. Minutes are billed per call, rounded up; usage is kept in
-/// micro-units of its unit.
+/// micro-units of its unit. A call has a recording when the recording has a duration or a price
+/// (a carrier may charge a recording it reports as 0 seconds).
 const USAGE_DAYS: [&str; 4] = [
     "SELECT account_id, 0, day, 'calls-' || direction, COUNT(*), \
         CAST(SUM((duration_secs + 59) / 60) AS BIGINT) * 1000000, CAST(SUM(price_micros) AS BIGINT) \
      FROM calls WHERE account_id = ? AND day BETWEEN ? AND ? GROUP BY account_id, day, direction",
     "SELECT account_id, 0, day, 'recordings', COUNT(*), \
         CAST(SUM((recording_secs + 59) / 60) AS BIGINT) * 1000000, CAST(SUM(recording_price_micros) AS BIGINT) \
-     FROM calls WHERE account_id = ? AND day BETWEEN ? AND ? AND recording_secs > 0 GROUP BY account_id, day",
+     FROM calls WHERE account_id = ? AND day BETWEEN ? AND ? \
+        AND (recording_secs > 0 OR recording_price_micros <> 0) GROUP BY account_id, day",
     "SELECT account_id, 0, day, 'sms-' || direction, COUNT(*), \
         CAST(SUM(segments) AS BIGINT) * 1000000, CAST(SUM(price_micros) AS BIGINT) \
      FROM sms WHERE account_id = ? AND day BETWEEN ? AND ? GROUP BY account_id, day, direction",

@@ -7,9 +7,9 @@ use evo_billing_core::dto::Role;
 use sqlx::Row;
 
 use super::days::now_unix;
-use super::{Store, StoreError, StoreResult};
+use super::{int, Store, StoreError, StoreResult};
 use crate::ids::new_id;
-use crate::model::{UserAccess, UserRow};
+use crate::model::{ApiKeyRow, UserAccess, UserRow};
 
 /// A user to insert (the password already hashed).
 #[derive(Debug, Clone)]
@@ -164,24 +164,87 @@ impl Users<'_> {
         Ok(())
     }
 
-    /// Stores an API key (by its hash) for a user.
+    /// Stores an API key (by its hash) for a user, expiring at `expires_at` (Unix seconds) if
+    /// given.
     pub async fn create_api_key(
         &self,
+        id: &str,
         key_hash: &str,
         user_id: &str,
         name: &str,
+        expires_at: Option<i64>,
     ) -> StoreResult<()> {
         let db = self.0;
         sqlx::query(&db.sql(
-            "INSERT INTO api_keys (key_hash, user_id, name, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, NULL, 0)",
+            "INSERT INTO api_keys (id, key_hash, user_id, name, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, 0)",
         ))
+        .bind(id)
         .bind(key_hash)
         .bind(user_id)
         .bind(name)
         .bind(now_unix())
+        .bind(expires_at)
         .execute(&db.pool)
         .await?;
         Ok(())
+    }
+
+    /// API keys of one user (or of everyone for `None`), newest first, with their owner's email.
+    pub async fn api_keys(&self, user_id: Option<&str>) -> StoreResult<Vec<ApiKeyRow>> {
+        let db = self.0;
+        let sql = "SELECT k.id, k.user_id, u.email, k.name, k.created_at, k.expires_at, k.revoked \
+                   FROM api_keys k JOIN users u ON u.id = k.user_id";
+        let rows = match user_id {
+            Some(u) => {
+                sqlx::query(&db.sql(&format!(
+                    "{sql} WHERE k.user_id = ? ORDER BY k.created_at DESC, k.id"
+                )))
+                .bind(u)
+                .fetch_all(&db.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("{sql} ORDER BY k.created_at DESC, k.id"))
+                    .fetch_all(&db.pool)
+                    .await?
+            }
+        };
+        let keys = rows
+            .iter()
+            .map(|r| -> Result<_, sqlx::Error> {
+                Ok(ApiKeyRow {
+                    id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    email: r.try_get("email")?,
+                    name: r.try_get("name")?,
+                    created_at: int(r, "created_at")?,
+                    expires_at: r.try_get::<Option<i64>, _>("expires_at")?,
+                    revoked: int(r, "revoked")? != 0,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keys)
+    }
+
+    /// The owner of API key `id`, if it exists.
+    pub async fn api_key_owner(&self, id: &str) -> StoreResult<Option<String>> {
+        let db = self.0;
+        let row = sqlx::query(&db.sql("SELECT user_id FROM api_keys WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("user_id")).transpose()?)
+    }
+
+    /// Revokes API key `id`; false if there is none.
+    pub async fn revoke_api_key(&self, id: &str) -> StoreResult<bool> {
+        let db = self.0;
+        let n = sqlx::query(&db.sql("UPDATE api_keys SET revoked = 1 WHERE id = ?"))
+            .bind(id)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
     }
 
     /// The user of a live (unexpired, unrevoked) API key.

@@ -758,25 +758,40 @@ async fn currency_precision(backend: Backend) {
         .await
         .unwrap();
     let out = Direction::Outbound;
+    // Each call in its account's currency (the store refuses mixed currencies).
+    let jpy = Currency::new("JPY").unwrap();
+    let kwd = Currency::new("KWD").unwrap();
+    let in_currency = |c: evo_billing_server::model::CallRecord, cur| {
+        evo_billing_server::model::CallRecord { currency: cur, ..c }
+    };
     app.db
         .ledger()
         .insert_calls(
             &[
                 // JPY: 123.5 + 10.25 = 133.75 → 134 (each alone: 124 + 10 = 134 too; 0.5s add up).
-                call("acc-j", "CA-J1", OCT5_NOON, out, "US", 60, "123.5", 0, "0"),
-                call(
-                    "acc-j",
-                    "CA-J2",
-                    OCT5_NOON + 1,
-                    out,
-                    "GB",
-                    60,
-                    "10.25",
-                    0,
-                    "0",
+                in_currency(
+                    call("acc-j", "CA-J1", OCT5_NOON, out, "US", 60, "123.5", 0, "0"),
+                    jpy,
+                ),
+                in_currency(
+                    call(
+                        "acc-j",
+                        "CA-J2",
+                        OCT5_NOON + 1,
+                        out,
+                        "GB",
+                        60,
+                        "10.25",
+                        0,
+                        "0",
+                    ),
+                    jpy,
                 ),
                 // KWD: 1.2345 → 1.235.
-                call("acc-k", "CA-K1", OCT5_NOON, out, "US", 60, "1.2345", 0, "0"),
+                in_currency(
+                    call("acc-k", "CA-K1", OCT5_NOON, out, "US", 60, "1.2345", 0, "0"),
+                    kwd,
+                ),
             ],
             true,
         )

@@ -295,7 +295,78 @@ async fn import_options_and_headers(backend: Backend) {
     assert_eq!(app.october_billing(&t).await, want);
 }
 
+/// Three rows the importer used to get wrong: a recording charged with no duration (its price
+/// was dropped from `recordings` and `totalprice`), a first field that is quoted and starts with
+/// `#` (it was skipped as a comment), and currencies: a row in another currency than its
+/// account's is rejected with its line (it was summed as the account's), an empty PriceUnit means
+/// the account's currency (it meant USD whatever the account).
+async fn recordings_quoted_hashes_and_currencies(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let t = app.sign_in(ADMIN).await;
+    // acc-b is a GBP account (home GB).
+    let text = "Notes,Sid,StartTime,Direction,From,To,Country,Duration,Price,PriceUnit,RecordingDuration,RecordingPrice\n\
+                \"#1 customer, call back\",CB-1,2026-10-09T10:00:00Z,outbound,+44,+1,US,60,0.40,GBP,0,0.25\n\
+                usd row,CB-2,2026-10-09T11:00:00Z,outbound,+44,+1,US,60,0.50,USD,0,0\n\
+                no unit,CB-3,2026-10-09T12:00:00Z,outbound,+44,+44,GB,60,0.10,,0,0\n\
+                # a real comment, \"unbalanced\n";
+    let report = import_file(
+        &app.db,
+        &write_ledger(text),
+        Some("acc-b"),
+        100,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.loaded, 2, "{report:?}");
+    assert_eq!(
+        report.skipped, 1,
+        "only the physical # line is a comment: {report:?}"
+    );
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].0, 3);
+    assert!(
+        report.rejected[0].1.contains("USD") && report.rejected[0].1.contains("GBP"),
+        "{report:?}"
+    );
+    let r = app
+        .get(
+            "/billing/usage?accountId=acc-b&startDate=2026-10-09&endDate=2026-10-09",
+            Some(&t),
+        )
+        .await;
+    let recs: Vec<UsageRecordInfo> = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(usage(&recs, "recordings"), (1, "0.25".parse().unwrap()));
+    assert_eq!(usage(&recs, "calls"), (2, "0.50".parse().unwrap()));
+    assert_eq!(
+        usage(&recs, "totalprice").1,
+        "0.75".parse::<Micros>().unwrap()
+    );
+    assert!(recs.iter().all(|r| r.price_unit.as_deref() == Some("gbp")));
+    // Billed, the recorded call counts as recorded.
+    let r = app
+        .post_json(
+            "/billables",
+            Some(&t),
+            json!({"accountId": "acc-b", "customerId": "cus-b1", "callSid": "CB-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app
+        .get(
+            "/billing?accountId=acc-b&startDate=2026-10-09&endDate=2026-10-09",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"customers": [{"customerId": "cus-b1", "internationalCosts": 0.4, "hasCallRecording": true}]})
+    );
+    assert!(app.db.rollups().check().await.unwrap().is_empty());
+}
+
 on_both_backends!(
+    recordings_quoted_hashes_and_currencies,
     import_counts_the_waiting_billable,
     import_options_and_headers
 );

@@ -170,12 +170,34 @@ async fn cookie_sessions(backend: Backend) {
     let other_token = other["bearerToken"].as_str().unwrap().to_string();
     assert_ne!(other_token, token);
 
-    // Logout with the cookie: the cookie is cleared, and the session is over for cookie and
-    // bearer alike.
+    // Logout with the cookie from another site's page (or with no Origin at all): refused, the
+    // session lives on (a cross-site request cannot sign anyone out).
+    for origin in [Some("https://evil.example"), None] {
+        let mut req = s
+            .client
+            .post(s.url("/auth/logout"))
+            .header("cookie", &cookie);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "origin {origin:?}");
+    }
+    let r = s
+        .client
+        .get(s.url(&format!("/billing?{OCT_A}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Logout with the cookie from the server's own page: the cookie is cleared, and the session
+    // is over for cookie and bearer alike.
     let r = s
         .client
         .post(s.url("/auth/logout"))
         .header("cookie", &cookie)
+        .header("origin", s.url("").trim_end_matches('/'))
         .send()
         .await
         .unwrap();
@@ -302,7 +324,10 @@ async fn cookie_sessions(backend: Backend) {
     );
 }
 
-/// More than 10 sign-ins for one user within a minute: 429; per client, more than 30.
+/// More than 10 failed sign-ins for one user from one address within 15 minutes: 429 with
+/// Retry-After at that address, while the real user signs in from another; per address, more
+/// than 30 attempts a minute. (Before: 10 failures from anywhere locked the user out
+/// everywhere, without Retry-After.)
 async fn sign_in_rate_limits(backend: Backend) {
     let s = serve(backend).await;
     for i in 0..10 {
@@ -311,13 +336,32 @@ async fn sign_in_rate_limits(backend: Backend) {
     }
     let r = s.sign_in((MANAGER_B.0, "wrong-password"), false).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&wait), "Retry-After: {wait}");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["responseStatus"]["errorCode"], "TooManyRequests");
-    // Even the right password waits now; the user name's case does not matter.
+    // At this address even the right password waits; the user name's case does not matter.
     let r = s.sign_in(MANAGER_B, false).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let r = s.sign_in(("MANAGER-B@test.evo", MANAGER_B.1), false).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // From another address the real user signs in (127.0.0.2 is loopback too).
+    let elsewhere = reqwest::Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let r = elsewhere
+        .post(s.url("/auth/credentials"))
+        .json(&json!({"userName": MANAGER_B.0, "password": MANAGER_B.1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     // Another user is not locked out.
     let r = s.sign_in(MANAGER_A, false).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -608,8 +652,256 @@ async fn json_files_are_served(backend: Backend) {
     assert_eq!(r.text(), r#"{"name":"evo"}"#);
 }
 
+/// API keys can expire and be revoked, over the API (from a session, never with another key)
+/// and with the command line; a revoked or expired key is refused at once. (Before: neither
+/// existed.)
+async fn api_keys_expire_and_are_revoked(backend: Backend) {
+    let s = serve(backend).await;
+    let token: Value = s.sign_in(MANAGER_A, false).await.json().await.unwrap();
+    let session = token["bearerToken"].as_str().unwrap().to_string();
+    let billing = s.url(&format!("/billing?{OCT_A}"));
+    let status_with = |key: String| {
+        let (client, billing) = (s.client.clone(), billing.clone());
+        async move {
+            client
+                .get(&billing)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let create = |auth: String, body: Value| {
+        let (client, url) = (s.client.clone(), s.url("/auth/apikeys"));
+        async move {
+            client
+                .post(url)
+                .bearer_auth(auth)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = create(
+        session.clone(),
+        json!({"name": "exporter", "expiresInDays": 30}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let created: Value = r.json().await.unwrap();
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["info"]["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("key_"), "{created}");
+    assert_eq!(created["info"]["active"], true);
+    assert_eq!(created["info"]["userName"], MANAGER_A.0);
+    assert!(created["info"]["expiresAt"].as_str().is_some(), "{created}");
+    assert_eq!(status_with(key.clone()).await, StatusCode::OK);
+    // Bad input is a 400 on its field; a key cannot make keys.
+    let r = create(session.clone(), json!({"name": "x", "expiresInDays": 0})).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = create(key.clone(), json!({"name": "from a key"})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Listed without the secret; another manager sees none of it and cannot revoke it.
+    let r = s
+        .client
+        .get(s.url("/auth/apikeys"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains(&id) && !text.contains(&key), "{text}");
+    let other: Value = s.sign_in(MANAGER_B, false).await.json().await.unwrap();
+    let other = other["bearerToken"].as_str().unwrap().to_string();
+    let r = s
+        .client
+        .get(s.url("/auth/apikeys"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.text().await.unwrap().contains(&id));
+    let revoke = |auth: String, id: String| {
+        let (client, url) = (s.client.clone(), s.url(&format!("/auth/apikeys/{id}")));
+        async move {
+            client
+                .delete(url)
+                .bearer_auth(auth)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        revoke(other.clone(), id.clone()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(status_with(key.clone()).await, StatusCode::OK);
+    // Revoked: refused at once (no cache delay), listed as inactive.
+    assert_eq!(
+        revoke(session.clone(), id.clone()).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(status_with(key.clone()).await, StatusCode::UNAUTHORIZED);
+    let keys = s.app.db.users().api_keys(None).await.unwrap();
+    let row = keys.iter().find(|k| k.id == id).unwrap();
+    assert!(row.revoked);
+    // An expired key is refused.
+    let r = create(session.clone(), json!({"name": "short"})).await;
+    let short: Value = r.json().await.unwrap();
+    let short_key = short["key"].as_str().unwrap().to_string();
+    assert_eq!(status_with(short_key.clone()).await, StatusCode::OK);
+    sqlx::query(
+        &s.app
+            .db
+            .sql("UPDATE api_keys SET expires_at = 1 WHERE id = ?"),
+    )
+    .bind(short["info"]["id"].as_str().unwrap())
+    .execute(&s.app.db.pool)
+    .await
+    .unwrap();
+    s.app.ctx.principals.clear();
+    assert_eq!(status_with(short_key).await, StatusCode::UNAUTHORIZED);
+
+    // The command line: create with expiry, list, revoke.
+    let exe = env!("CARGO_BIN_EXE_evo-billing-server");
+    let run = |args: &[&str]| {
+        std::process::Command::new(exe)
+            .args(["--database", s.app.db.url.as_str()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "create-api-key",
+        "--email",
+        MANAGER_B.0,
+        "--name",
+        "cli",
+        "--expires-in-days",
+        "7",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(
+        status_with(cli_key.clone()).await,
+        StatusCode::FORBIDDEN,
+        "B's key, A's account"
+    );
+    let out = run(&["list-api-keys", "--email", MANAGER_B.0]);
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = listing
+        .lines()
+        .find(|l| l.contains("\tcli\t"))
+        .expect("listed");
+    assert!(
+        line.ends_with("\tactive") && !listing.contains(&cli_key),
+        "{listing}"
+    );
+    let cli_id = line.split('\t').next().unwrap();
+    let out = run(&[
+        "create-api-key",
+        "--email",
+        MANAGER_B.0,
+        "--expires-in-days",
+        "0",
+    ]);
+    assert!(!out.status.success());
+    let out = run(&["revoke-api-key", cli_id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.app.ctx.principals.clear();
+    assert_eq!(status_with(cli_key).await, StatusCode::UNAUTHORIZED);
+    let out = run(&["list-api-keys", "--email", MANAGER_B.0]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\trevoked"));
+}
+
+/// Every answer carries nosniff, X-Frame-Options and Referrer-Policy; API answers (data,
+/// errors, files) are never cached; the dashboard's HTML has its CSP and is revalidated, its
+/// hashed assets are immutable. (Before: none of these headers.)
+async fn security_headers(backend: Backend) {
+    let s = serve(backend).await;
+    let token: Value = s.sign_in(MANAGER_A, false).await.json().await.unwrap();
+    let token = token["bearerToken"].as_str().unwrap().to_string();
+    for (path, auth) in [
+        (format!("/billing?{OCT_A}"), true),
+        (format!("/billing.csv?{OCT_A}"), true),
+        (format!("/billing?{OCT_A}"), false),
+        ("/healthz".to_string(), false),
+        ("/api/Nope".to_string(), false),
+    ] {
+        let mut req = s.client.get(s.url(&path));
+        if auth {
+            req = req.bearer_auth(&token);
+        }
+        let r = req.send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+    }
+    let folder = temp_dir();
+    let dir = folder.path().join("dist");
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><html>dashboard</html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("assets/app-1a2b.js"), "export {}").unwrap();
+    let mut opts = options();
+    opts.static_dir = Some(dir);
+    opts.run_worker = false;
+    let dashboard = TestApp::on(s.app.db.clone(), opts).await;
+    for path in ["/", "/app/customers/cus-a1"] {
+        let r = dashboard
+            .send_full(
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let csp = r.headers["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(r.headers["cache-control"], "no-cache", "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    }
+    let r = dashboard
+        .send_full(
+            axum::http::Request::get("/assets/app-1a2b.js")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+}
+
 on_both_backends!(
     cookie_sessions,
+    security_headers,
+    api_keys_expire_and_are_revoked,
     sign_in_rate_limits,
     api_keys,
     other_routes,

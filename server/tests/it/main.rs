@@ -9,6 +9,7 @@ mod accounts;
 mod auth_matrix;
 mod billables;
 mod cors;
+mod csrf;
 mod faults;
 mod formats;
 mod import;

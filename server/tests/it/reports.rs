@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use evo_billing_server::notify::mailer::SmtpConfig;
 use evo_billing_server::notify::webhook::{verify_signature, WebhookConfig, WebhookSender};
+use evo_billing_server::reports::deliver::drain;
 use evo_billing_server::reports::{run_job, ReportSettings, LEASE_SECS};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -573,20 +574,21 @@ async fn queued_reports_survive_a_restart(backend: Backend) {
         .execute(&db.pool)
         .await
         .unwrap();
-    sqlx::query(&db.sql("UPDATE reports SET locked_until = 1 WHERE id = ?"))
-        .bind(&three)
-        .execute(&db.pool)
-        .await
-        .unwrap();
     let r = first.get(&format!("/reports/{three}"), Some(&t)).await;
     assert_eq!(r.json()["status"], "Running");
     assert_eq!(r.json()["server"], "dead-worker");
-    // A running report cannot be deleted.
+    // A report a live worker runs cannot be deleted.
     let r = first
         .call("DELETE", &format!("/reports/{three}"), Some(&t), "", "")
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.error_code(), "Conflict");
+    // Its worker died: the lease runs out.
+    sqlx::query(&db.sql("UPDATE reports SET locked_until = 1 WHERE id = ?"))
+        .bind(&three)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     drop(first);
     // A new server (with its worker) on the same database; the session survives too.
     let second = TestApp::on(db.clone(), options()).await;
@@ -655,24 +657,23 @@ async fn failed_deliveries_are_noted(backend: Backend) {
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dead_port = dead.local_addr().unwrap().port();
     drop(dead);
-    let settings = ReportSettings {
-        server_name: "test-worker".into(),
-        public_url: "http://billing.test".into(),
-        smtp: Some(
+    let settings = ReportSettings::new(
+        "test-worker".into(),
+        "http://billing.test".into(),
+        Some(
             SmtpConfig::from_url(&format!(
                 "smtp://127.0.0.1:{dead_port}?from=billing@test.evo"
             ))
             .unwrap(),
         ),
-        webhooks: WebhookSender::new(WebhookConfig {
+        WebhookSender::new(WebhookConfig {
             allow_private: true,
             max_attempts: 2,
             initial_backoff: Duration::from_millis(20),
             timeout: Duration::from_secs(5),
             ..WebhookConfig::with_secret(b"test-secret".to_vec())
         }),
-        wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    );
     let flaky_id = queue(
         &app,
         &t,
@@ -706,6 +707,12 @@ async fn failed_deliveries_are_noted(backend: Backend) {
     let mut both = vec![flaky_id.clone(), dead_id.clone()];
     both.sort();
     assert_eq!(ran, both);
+    // The notifications wait in the delivery queue until a delivery worker sends them.
+    assert_eq!(
+        app.db.reports().deliveries(&flaky_id).await.unwrap(),
+        (None, None)
+    );
+    assert_eq!(drain(&app.db, &settings, WAIT).await, 0);
     assert!(app
         .db
         .reports()
@@ -730,6 +737,12 @@ async fn failed_deliveries_are_noted(backend: Backend) {
     assert_eq!(hooks.len(), 2);
     assert_eq!(hooks[0].headers["x-evo-delivery"], "1");
     assert_eq!(hooks[1].headers["x-evo-delivery"], "2");
+    let key = &hooks[0].headers["x-evo-delivery-id"];
+    assert!(key.to_str().unwrap().starts_with("dlv_"), "{key:?}");
+    assert_eq!(
+        &hooks[1].headers["x-evo-delivery-id"], key,
+        "the same id on a retry"
+    );
     for h in &hooks {
         let sig = h.headers["x-evo-signature"].to_str().unwrap();
         assert!(verify_signature(b"test-secret", sig, &h.body).is_some());
@@ -778,17 +791,16 @@ async fn failed_reports_say_why(backend: Backend) {
     .execute(&app.db.pool)
     .await
     .unwrap();
-    let settings = ReportSettings {
-        server_name: "test-worker".into(),
-        public_url: "http://billing.test".into(),
-        smtp: None,
-        webhooks: WebhookSender::new(WebhookConfig {
+    let settings = ReportSettings::new(
+        "test-worker".into(),
+        "http://billing.test".into(),
+        None,
+        WebhookSender::new(WebhookConfig {
             allow_private: true,
             max_attempts: 1,
             ..WebhookConfig::with_secret(b"test-secret".to_vec())
         }),
-        wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    );
     let job = app
         .db
         .reports()
@@ -797,6 +809,7 @@ async fn failed_reports_say_why(backend: Backend) {
         .unwrap()
         .unwrap();
     run_job(&app.db, &settings, job).await;
+    assert_eq!(drain(&app.db, &settings, WAIT).await, 0);
     let info = app.get(&format!("/reports/{id}"), Some(&t)).await.json();
     assert_eq!(info["status"], "Error", "{info}");
     assert!(
@@ -837,17 +850,20 @@ async fn workers_share_the_queue(backend: Backend) {
     let mut opts = options();
     opts.run_worker = false;
     let app = TestApp::on(db.clone(), opts).await;
-    let token = app.sign_in(MANAGER_A).await;
+    // 24 reports from three users (one user may have ten queued at most).
     let mut queued = Vec::new();
-    for _ in 0..24 {
-        queued.push(
-            queue(
-                &app,
-                &token,
-                json!({"accountId": "acc-a", "startDate": "2026-10-01", "endDate": "2026-10-31"}),
-            )
-            .await,
-        );
+    for user in [MANAGER_A, ADMIN, CUSTOMER_A2] {
+        let token = app.sign_in(user).await;
+        for _ in 0..8 {
+            queued.push(
+                queue(
+                    &app,
+                    &token,
+                    json!({"accountId": "acc-a", "startDate": "2026-10-01", "endDate": "2026-10-31"}),
+                )
+                .await,
+            );
+        }
     }
     // Four "processes": each its own pool on the same database, claiming concurrently.
     let mut workers = Vec::new();
@@ -877,6 +893,317 @@ async fn workers_share_the_queue(backend: Backend) {
     assert_eq!(claimed, queued, "every report claimed exactly once");
 }
 
+/// A webhook receiver that answers every POST /hook with 429 and `Retry-After: 20`.
+async fn throttling_receiver() -> (u16, Hooks) {
+    let hooks: Hooks = Arc::new(Mutex::new(Vec::new()));
+    let store = hooks.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let store = store.clone();
+            async move {
+                store.lock().unwrap().push(Hook { headers, body });
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "20")],
+                    "slow down",
+                )
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (port, hooks)
+}
+
+/// Waits until `hooks` has `n` requests.
+async fn wait_for_hooks(hooks: &Hooks, n: usize, within: Duration) -> Vec<Hook> {
+    let start = Instant::now();
+    loop {
+        let got = hooks.lock().unwrap().clone();
+        if got.len() >= n || start.elapsed() > within {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the report's webhook note is written.
+async fn wait_for_webhook_note(app: &TestApp, id: &str, within: Duration) -> Option<String> {
+    let start = Instant::now();
+    loop {
+        let (webhook, _) = app.db.reports().deliveries(id).await.unwrap();
+        if webhook.is_some() || start.elapsed() > within {
+            return webhook;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A process that dies after a report is Completed (or in the middle of sending its webhook)
+/// loses no notification: the deliveries were written with the status, and the next process
+/// sends them, each with its idempotency id, and records them. (Before: the report was marked
+/// Completed first and notified after, so a kill in between left NULL notes, no outbox row and
+/// no retry.)
+async fn notifications_survive_a_crash(backend: Backend) {
+    let db = fresh_db(backend).await;
+    load_fixture(&db).await;
+    let (port, hooks) = webhook_receiver(0).await;
+    let mut opts = options();
+    opts.run_worker = false;
+    opts.server_name = Some("srv-1".into());
+    let first = TestApp::on(db.clone(), opts.clone()).await;
+    let t = first.sign_in(MANAGER_A).await;
+    let hook = json!({"webhookUrl": format!("http://127.0.0.1:{port}/hook"),
+                      "emailAddressToNotify": "ops@customer.example"});
+    let one = queue(&first, &t, october_report(hook.clone())).await;
+    let two = queue(&first, &t, october_report(hook)).await;
+    let settings = ReportSettings::new(
+        "srv-1".into(),
+        "http://billing.test".into(),
+        None,
+        WebhookSender::new(WebhookConfig {
+            allow_private: true,
+            ..WebhookConfig::with_secret(b"test-secret".to_vec())
+        }),
+    );
+    // The first process builds both reports and dies before it notifies anyone...
+    for _ in 0..2 {
+        let job = db
+            .reports()
+            .claim("srv-1", LEASE_SECS)
+            .await
+            .unwrap()
+            .unwrap();
+        run_job(&db, &settings, job).await;
+    }
+    // ...having just claimed one webhook (mid-attempt when it died).
+    let claimed = db
+        .deliveries()
+        .claim("srv-1", 3_600_000)
+        .await
+        .unwrap()
+        .expect("a pending delivery");
+    drop(first);
+    assert!(hooks.lock().unwrap().is_empty());
+    for id in [&one, &two] {
+        assert_eq!(db.reports().deliveries(id).await.unwrap(), (None, None));
+        let pending = db.deliveries().of_report(id).await.unwrap();
+        assert_eq!(pending.len(), 2, "{pending:?}");
+        assert!(pending.iter().all(|d| d.status == "Pending"), "{pending:?}");
+    }
+
+    // The next process of that name sends everything at once (the claim held an hour).
+    opts.run_worker = true;
+    let second = TestApp::on(db.clone(), opts).await;
+    let got = wait_for_hooks(&hooks, 2, WAIT).await;
+    assert_eq!(got.len(), 2, "both webhooks sent");
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|h| h.headers["x-evo-delivery-id"].to_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "one idempotency id per delivery: {ids:?}");
+    if claimed.kind == evo_billing_server::model::DeliveryKind::Webhook {
+        assert!(ids.contains(&claimed.id), "{ids:?} {}", claimed.id);
+    }
+    // Each owner's deliveries go one at a time: wait for the emails too.
+    let start = Instant::now();
+    while db.deliveries().pending().await.unwrap() > 0 && start.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for id in [&one, &two] {
+        let note = wait_for_webhook_note(&second, id, WAIT).await;
+        assert_eq!(
+            note.as_deref(),
+            Some("delivered: HTTP 200 after 1 attempt(s)")
+        );
+        let states = db.deliveries().of_report(id).await.unwrap();
+        assert!(
+            states
+                .iter()
+                .all(|d| d.status != "Pending" && d.attempts == 1),
+            "{states:?}"
+        );
+        let payload: serde_json::Value = serde_json::from_slice(
+            &got.iter()
+                .find(|h| {
+                    let p: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
+                    p["report"]["id"] == **id
+                })
+                .expect("this report's webhook")
+                .body,
+        )
+        .unwrap();
+        assert_eq!(payload["report"]["status"], "Completed");
+        assert_eq!(payload["data"]["rows"].as_array().map(Vec::len), Some(3));
+    }
+    // Without SMTP both emails are kept in the outbox, and say so.
+    let start = Instant::now();
+    while db.reports().outbox_messages().await.unwrap().len() < 2 && start.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(db.reports().outbox_messages().await.unwrap().len(), 2);
+    let (_, email) = db.reports().deliveries(&one).await.unwrap();
+    assert_eq!(
+        email.as_deref(),
+        Some("kept in outbox: no SMTP server configured (--smtp-url)")
+    );
+}
+
+/// A restarted server takes back at once the report its predecessor was running, instead of
+/// leaving it Running (and undeletable) until the lease runs out; the lease is short and kept
+/// alive by heartbeats while a report builds.
+async fn restart_takes_back_running_reports(backend: Backend) {
+    let db = fresh_db(backend).await;
+    load_fixture(&db).await;
+    let mut opts = options();
+    opts.run_worker = false;
+    opts.server_name = Some("srv-1".into());
+    let first = TestApp::on(db.clone(), opts.clone()).await;
+    let t = first.sign_in(MANAGER_A).await;
+    let id = queue(&first, &t, october_report(json!({}))).await;
+    let job = db
+        .reports()
+        .claim("srv-1", LEASE_SECS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.id, id);
+    const { assert!(LEASE_SECS <= 60, "a short lease") };
+    let lease_ends = chrono::Utc::now().timestamp() + LEASE_SECS;
+    // Another one runs on a server of another name, which is alive.
+    let other = queue(&first, &t, october_report(json!({}))).await;
+    let job = db.reports().claim("srv-2", 3_600).await.unwrap().unwrap();
+    assert_eq!(job.id, other);
+    // While its worker lives, a report cannot be deleted.
+    let r = first
+        .call("DELETE", &format!("/reports/{id}"), Some(&t), "", "")
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    drop(first);
+
+    opts.run_worker = true;
+    let second = TestApp::on(db.clone(), opts).await;
+    let info = second.wait_for_report(&t, &id, WAIT).await;
+    assert_eq!(info["status"], "Completed", "{info}");
+    assert!(
+        chrono::Utc::now().timestamp() < lease_ends,
+        "taken back before the old lease ran out"
+    );
+    // The other server's report is left alone while its lease holds.
+    let r = second.get(&format!("/reports/{other}"), Some(&t)).await;
+    assert_eq!(r.json()["status"], "Running");
+    assert_eq!(r.json()["server"], "srv-2");
+    let r = second
+        .call("DELETE", &format!("/reports/{other}"), Some(&t), "", "")
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    // Once its lease has run out (that server died) it can be deleted.
+    sqlx::query(&db.sql("UPDATE reports SET locked_until = 1 WHERE id = ?"))
+        .bind(&other)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let r = second
+        .call("DELETE", &format!("/reports/{other}"), Some(&t), "", "")
+        .await;
+    // (Unless this server's worker took it over first and is running it.)
+    if r.status != StatusCode::CONFLICT {
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let r = second.get(&format!("/reports/{other}"), Some(&t)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// A receiver that keeps answering 429 + Retry-After: 20 holds up only its own owner: another
+/// user's report queued after it is built and notified at once. (Before: the worker slept in
+/// the webhook's retries and the other report stayed Queued for 82 s.)
+async fn slow_receiver_delays_only_its_owner(backend: Backend) {
+    let app = TestApp::with_options(backend, options()).await;
+    let (slow_port, slow) = throttling_receiver().await;
+    let (fast_port, fast) = webhook_receiver(0).await;
+    let a = app.sign_in(MANAGER_A).await;
+    let b = app.sign_in(MANAGER_B).await;
+    let slow_id = queue(
+        &app,
+        &a,
+        october_report(json!({"webhookUrl": format!("http://127.0.0.1:{slow_port}/hook")})),
+    )
+    .await;
+    assert_eq!(wait_for_hooks(&slow, 1, WAIT).await.len(), 1);
+    let fast_id = queue(
+        &app,
+        &b,
+        json!({"accountId": "acc-b", "startDate": "2026-10-01", "endDate": "2026-10-31",
+               "webhookUrl": format!("http://127.0.0.1:{fast_port}/hook")}),
+    )
+    .await;
+    let info = app.wait_for_report(&b, &fast_id, WAIT).await;
+    assert_eq!(info["status"], "Completed", "{info}");
+    let note = wait_for_webhook_note(&app, &fast_id, WAIT).await;
+    assert_eq!(
+        note.as_deref(),
+        Some("delivered: HTTP 200 after 1 attempt(s)")
+    );
+    assert_eq!(fast.lock().unwrap().len(), 1);
+    // The throttled one waits as it was asked: one attempt so far, still pending.
+    assert_eq!(slow.lock().unwrap().len(), 1);
+    let states = app.db.deliveries().of_report(&slow_id).await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].status, "Pending");
+    assert_eq!(states[0].attempts, 1);
+    assert_eq!(
+        states[0].last_result.as_deref(),
+        Some("HTTP 429 Too Many Requests")
+    );
+}
+
+/// One user may have at most ten reports queued or running; the eleventh gets 429 with
+/// Retry-After, other users are not affected, and a deleted report frees its place.
+async fn reports_per_owner_are_limited(backend: Backend) {
+    let mut opts = options();
+    opts.run_worker = false;
+    let app = TestApp::with_options(backend, opts).await;
+    let a = app.sign_in(MANAGER_A).await;
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(queue(&app, &a, october_report(json!({}))).await);
+    }
+    let req = axum::http::Request::post("/reports/billing")
+        .header("authorization", format!("Bearer {a}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            october_report(json!({})).to_string(),
+        ))
+        .unwrap();
+    let r = app.send_full(req).await;
+    assert_eq!(
+        r.reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        r.reply.text()
+    );
+    assert_eq!(r.reply.error_code(), "TooManyRequests");
+    assert!(r.headers.contains_key("retry-after"));
+    let b = app.sign_in(MANAGER_B).await;
+    queue(
+        &app,
+        &b,
+        json!({"accountId": "acc-b", "startDate": "2026-10-01", "endDate": "2026-10-31"}),
+    )
+    .await;
+    let r = app
+        .call("DELETE", &format!("/reports/{}", ids[0]), Some(&a), "", "")
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    queue(&app, &a, october_report(json!({}))).await;
+}
+
 on_both_backends!(
     workers_share_the_queue,
     failed_reports_say_why,
@@ -887,4 +1214,8 @@ on_both_backends!(
     queued_reports_survive_a_restart,
     unreachable_webhook_still_completes,
     failed_deliveries_are_noted,
+    notifications_survive_a_crash,
+    restart_takes_back_running_reports,
+    slow_receiver_delays_only_its_owner,
+    reports_per_owner_are_limited,
 );

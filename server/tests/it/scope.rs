@@ -145,7 +145,62 @@ async fn subtrees_of_ordinary_ids(backend: Backend) {
     assert_eq!(ids, ["cus-a2", "cus-a3"]);
 }
 
+/// A Customer cannot tell a customer id outside its subtree from one that does not exist: every
+/// operation that takes a customer id answers both the same. (Before: 403 for one, 400 for the
+/// other.)
+async fn outside_and_absent_customers_look_the_same(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let c = app.sign_in(CUSTOMER_A2).await;
+    let t = Some(c.as_str());
+    // cus-a1 exists (outside cus-a2's subtree); cus-zz does not; cus-b1 is another account's.
+    let answers = |id: &'static str| {
+        let app = &app;
+        async move {
+            let mut out = Vec::new();
+            for uri in [
+                format!("/billing?{OCT_A}&customerId={id}"),
+                format!("/billing/series?{OCT_A}&granularity=monthly&customerId={id}"),
+                format!("/customers?accountId=acc-a&parentId={id}"),
+            ] {
+                let r = app.get(&uri, t).await;
+                out.push((r.status, r.text().replace(id, "<id>")));
+            }
+            let r = app
+                .post_json(
+                    "/billables",
+                    t,
+                    json!({"accountId": "acc-a", "customerId": id, "callSid": "CA-PROBE"}),
+                )
+                .await;
+            out.push((r.status, r.text().replace(id, "<id>")));
+            out
+        }
+    };
+    let outside = answers("cus-a1").await;
+    let absent = answers("cus-zz").await;
+    let elsewhere = answers("cus-b1").await;
+    assert_eq!(outside, absent);
+    assert_eq!(elsewhere, absent);
+    for (status, text) in &absent {
+        assert_eq!(*status, StatusCode::FORBIDDEN, "{text}");
+    }
+    assert_eq!(
+        app.db
+            .billables()
+            .customer_of("acc-a", "CA-PROBE")
+            .await
+            .unwrap(),
+        None
+    );
+    // Its own subtree still works.
+    let r = app
+        .get(&format!("/billing?{OCT_A}&customerId=cus-a3"), t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
 on_both_backends!(
+    outside_and_absent_customers_look_the_same,
     subtrees_of_ordinary_ids,
     like_patterns_do_not_widen_a_subtree,
 );

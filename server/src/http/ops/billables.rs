@@ -66,16 +66,28 @@ pub async fn new_billables(
 }
 
 /// Validates a NewBillable and finds its account and customer: from the session, or given; a
-/// given account or customer that contradicts the session is a 400.
+/// given account or customer that contradicts the session is a 400. A session outside the
+/// caller's scope is 404 like an absent one.
 async fn resolve(ctx: &Ctx, p: &Principal, req: &NewBillable) -> ApiResult<ResolvedBillable> {
     let v = req.validate()?;
     let (account_id, customer_id) = match &v.session_id {
         Some(sid) => {
-            let s = ctx.db.ledger().call_session(sid).await?.ok_or_else(|| {
-                ApiError::NotFound(format!("There is no call session '{sid}' (SessionId)."))
-            })?;
-            // The session's account first: a caller must not learn about other accounts' sessions.
-            p.account(&ctx.db, &s.account_id).await?;
+            // A session the caller may not see is answered exactly like one that does not
+            // exist, before anything about it is compared or named.
+            let absent =
+                || ApiError::NotFound(format!("There is no call session '{sid}' (SessionId)."));
+            let s = ctx
+                .db
+                .ledger()
+                .call_session(sid)
+                .await?
+                .ok_or_else(absent)?;
+            if !p
+                .may_see_customer(&ctx.db, &s.account_id, &s.customer_id)
+                .await?
+            {
+                return Err(absent());
+            }
             if let Some(a) = v.account_id.as_ref().filter(|a| **a != s.account_id) {
                 return Err(ApiError::bad_field(
                     "Conflict",

@@ -13,7 +13,7 @@ use crate::http::call::{Bind, Caller, PathParams};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::reply::{NoContent, Reply};
 use crate::model::ReportRecord;
-use crate::notify::webhook::is_forbidden_ip;
+use crate::notify::webhook::forbidden_literal;
 use crate::reports;
 use crate::state::Ctx;
 
@@ -29,6 +29,15 @@ pub async fn billing_report(
     if let Some(url) = &q.webhook_url {
         check_webhook_target(&ctx, url)?;
     }
+    if ctx.db.reports().active(&p.user_id).await? >= reports::MAX_ACTIVE_PER_OWNER {
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "You already have {} reports queued or running; wait for one to finish.",
+                reports::MAX_ACTIVE_PER_OWNER
+            ),
+            retry_after: 5,
+        });
+    }
     let record = ctx
         .db
         .reports()
@@ -38,21 +47,17 @@ pub async fn billing_report(
     Ok(Reply(reports::info(&record, &ctx.public_url)))
 }
 
-/// Refuses at once a webhook aimed at a literal private address (the worker checks resolved
-/// names again before it connects).
+/// Refuses at once a webhook aimed at a private address however it is spelled (the worker
+/// checks resolved names again before it connects).
 fn check_webhook_target(ctx: &Ctx, url: &str) -> ApiResult<()> {
     if ctx.reports.webhooks.config().allow_private {
         return Ok(());
     }
-    let host = evo_billing_core::validation::url_host(url).unwrap_or_default();
-    let forbidden = host == "localhost"
-        || host.ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(is_forbidden_ip);
-    if forbidden {
+    if let Some(address) = forbidden_literal(url) {
         return Err(ApiError::bad_field(
             "InvalidUrl",
             "WebhookUrl",
-            "'Webhook Url' points to a private, loopback or link-local address, which this server does not call.",
+            format!("'Webhook Url' points to {address}, a private, loopback or link-local address, which this server does not call."),
         ));
     }
     Ok(())
@@ -96,14 +101,14 @@ pub async fn get_report(
     Ok(Reply(reports::info(&r, &ctx.public_url)))
 }
 
-/// Deletes a report; 409 while it runs.
+/// Deletes a report (and the notifications it has not sent); 409 while a live worker runs it.
 pub async fn delete_report(
     State(ctx): State<Ctx>,
     Caller(p): Caller,
     params: PathParams,
 ) -> ApiResult<NoContent> {
     let r = visible_report(&ctx, &p, params.get("id")).await?;
-    if r.status == ReportStatuses::Running {
+    if r.status == ReportStatuses::Running && !ctx.db.reports().lease_expired(&r.id).await? {
         return Err(ApiError::Conflict(
             "The report is running; delete it once it has finished.".into(),
         ));

@@ -225,9 +225,13 @@ pub async fn load_fixture(db: &Store) {
                     0,
                     "0",
                 ),
-                call(
-                    "acc-b", "CA-B1", OCT5_NOON, Outbound, "US", 60, "0.20", 0, "0",
-                ),
+                // acc-b's own currency: the store refuses a call in another.
+                CallRecord {
+                    currency: Currency::new("GBP").unwrap(),
+                    ..call(
+                        "acc-b", "CA-B1", OCT5_NOON, Outbound, "US", 60, "0.20", 0, "0",
+                    )
+                },
             ],
             true,
         )
