@@ -112,6 +112,24 @@ impl Micros {
         Micros(self.0.saturating_abs())
     }
 
+    /// `self × numerator / denominator`, exact in between (128-bit), rounded half away from zero
+    /// to the micro, saturating; `None` when the denominator is 0. For scaling an amount by a
+    /// ratio of counts, e.g. a month-to-date cost to the whole month (an estimate, not a bill).
+    pub fn mul_div(self, numerator: i64, denominator: i64) -> Option<Micros> {
+        if denominator == 0 {
+            return None;
+        }
+        let n = i128::from(self.0) * i128::from(numerator);
+        let d = i128::from(denominator);
+        let (q, r) = (n / d, n % d);
+        let away = (r.abs() * 2 >= d.abs()) && r != 0;
+        let sign = if (n < 0) != (d < 0) { -1 } else { 1 };
+        let q = if away { q + sign } else { q };
+        Some(Micros(
+            q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+        ))
+    }
+
     /// Formats with exactly `decimals` places (after rounding), e.g. `12.50`.
     pub fn format_fixed(self, decimals: u32) -> String {
         let decimals = decimals.min(6);
@@ -520,6 +538,20 @@ mod tests {
         assert_eq!(serde_json::to_string(&v).unwrap(), "[0.1,2,-0.0085,0,100]");
         assert!(serde_json::from_str::<Micros>("true").is_err());
         assert!(serde_json::from_str::<Micros>(r#""x""#).is_err());
+    }
+
+    #[test]
+    fn mul_div_rounds_half_away_from_zero_and_saturates() {
+        let m = |s: &str| s.parse::<Micros>().unwrap();
+        assert_eq!(m("10").mul_div(31, 10), Some(m("31")));
+        // 1 micro × 1 / 2 = 0.5 micro → 1; −0.5 → −1.
+        assert_eq!(Micros(1).mul_div(1, 2), Some(Micros(1)));
+        assert_eq!(Micros(-1).mul_div(1, 2), Some(Micros(-1)));
+        assert_eq!(Micros(1).mul_div(1, 3), Some(Micros(0)));
+        assert_eq!(Micros(5).mul_div(-1, 2), Some(Micros(-3)));
+        assert_eq!(Micros(100).mul_div(1, 0), None);
+        assert_eq!(Micros(i64::MAX).mul_div(3, 1), Some(Micros(i64::MAX)));
+        assert_eq!(Micros(i64::MIN).mul_div(3, 1), Some(Micros(i64::MIN)));
     }
 
     #[test]

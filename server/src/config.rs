@@ -4,6 +4,38 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// How much the server takes on at once, and how long it waits for slow clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Requests worked on at once.
+    pub max_in_flight: usize,
+    /// Requests waiting for a slot; more get 503 `ServerBusy` at once.
+    pub max_queued: usize,
+    /// The longest a request may wait for its answer to start (queue included).
+    pub request_timeout: Duration,
+    /// The longest a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// The longest a client may take to send a request's headers (also an idle connection's
+    /// next request).
+    pub header_timeout: Duration,
+    /// Open connections; `None`: as many as the file-descriptor limit allows, less a reserve.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_in_flight: 64,
+            max_queued: 512,
+            request_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            max_connections: None,
+        }
+    }
+}
 
 /// Options of a running server.
 #[derive(Debug, Clone)]
@@ -32,6 +64,8 @@ pub struct Config {
     /// Browser origins (`scheme://host[:port]`, as [`cors_origin`] writes them) allowed to call
     /// the API cross-origin, with credentials. Empty (the default): no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// Admission and timeouts.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -47,6 +81,7 @@ impl Default for Config {
             run_worker: true,
             server_name: None,
             cors_origins: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }

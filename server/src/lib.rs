@@ -18,5 +18,6 @@ pub mod ingest;
 pub mod model;
 pub mod notify;
 pub mod reports;
+pub mod serve;
 pub mod state;
 pub mod store;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::auth::{PrincipalCache, RateLimiter};
 use crate::config::Config;
+use crate::http::admission::Admission;
 use crate::ids::new_token;
 use crate::notify::mailer::{MailError, SmtpConfig};
 use crate::notify::webhook::{WebhookConfig, WebhookSender};
@@ -35,6 +36,7 @@ pub struct AppState {
     /// Failed sign-ins per user name at one address.
     pub signin_failures: RateLimiter,
     pub principals: PrincipalCache,
+    pub admission: Admission,
 }
 
 /// The state as handlers receive it.
@@ -71,6 +73,7 @@ impl AppState {
         if config.run_worker {
             tokio::spawn(reports::worker(db.clone(), settings.clone()));
         }
+        let admission = Admission::new(config.limits);
         Ok(Arc::new(AppState {
             billables: BillableWriter::start(db.clone()),
             db,
@@ -80,6 +83,7 @@ impl AppState {
             signin_by_ip: RateLimiter::new(30, Duration::from_secs(60)),
             signin_failures: RateLimiter::new(10, Duration::from_secs(15 * 60)),
             principals: PrincipalCache::default(),
+            admission,
         }))
     }
 }

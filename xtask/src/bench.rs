@@ -71,7 +71,7 @@ fn write_section(name: &str, content: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo xtask bench [package|server] [--customers N] [--secs S] [--reuse] [--baseline REV]`.
+/// `cargo xtask bench [package|web|server] [--customers N] [--secs S] [--reuse] [--baseline REV]`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let what = args.first().map(String::as_str).unwrap_or("all");
     let value = |flag: &str, default: u64| -> u64 {
@@ -83,6 +83,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     if matches!(what, "all" | "package") {
         package()?;
+    }
+    if matches!(what, "all" | "web") {
+        let md = crate::web::bench()?;
+        println!("{md}");
+        write_section("web", &md)?;
     }
     if matches!(what, "all" | "server") {
         let baseline = args

@@ -3,7 +3,9 @@
 //! - `setup`  installs what a fresh machine lacks (wasm32 target, wasm-bindgen CLI at the exact
 //!   version of Cargo.lock, wasm-pack, npm tools, Chromium + chromedriver from apt when root), or
 //!   stops with the exact command to run.
-//! - `build`  the npm package (`pkg/`, wasm-pack + wasm-opt -Oz from npm's binaryen).
+//! - `build`  the npm package (`pkg/`, wasm-pack + wasm-opt -Oz from npm's binaryen) and the
+//!   dashboard (`dist/`, content-hashed assets; see web.rs).
+//! - `screenshots`  the dashboard's main pages at 1280 and 390 px into docs/screenshots/.
 //! - `test`   everything: fmt, clippy (native + wasm32), native tests and doc tests, the core tests
 //!   compiled to wasm32 and run in Node and in headless Chromium, and the node tests of the
 //!   built package. Prints the counts of each and a final `N passed, N failed` line.
@@ -21,6 +23,7 @@ mod postgres;
 mod setup;
 mod testing;
 mod util;
+mod web;
 
 use std::process::ExitCode;
 
@@ -30,7 +33,10 @@ fn main() -> ExitCode {
     let rest = &args[args.len().min(1)..];
     let result = match command {
         "setup" => setup::ensure_all(),
-        "build" => setup::ensure_build_tools().and_then(|_| build::package()),
+        "build" => setup::ensure_build_tools()
+            .and_then(|_| build::package())
+            .and_then(|_| web::build().map(drop)),
+        "screenshots" => setup::ensure_all().and_then(|_| web::screenshots()),
         "test" => testing::run_all(rest),
         "serve" => serve(rest),
         "bench" => bench::run(rest),
@@ -55,13 +61,15 @@ fn main() -> ExitCode {
 const HELP: &str = "usage: cargo xtask <command>
 
   setup   install what this machine lacks for building and testing
-  build   build the npm package into pkg/
+  build   build the npm package into pkg/ and the dashboard into dist/
+  screenshots  regenerate docs/screenshots/*.png (dashboard pages at 1280 and 390 px)
   test    run every test (native, wasm32 in Node and Chromium, node tests of pkg/)
   serve   run the product
   bench   run the benchmarks and write docs/BENCHMARKS.md
-          (bench package | bench server [--customers N] [--secs S] [--reuse] [--baseline REV];
-          server: reads at N=10,000 customers, writes beside the baseline revision (default
-          dcdcda2, before the server's restructure); --reuse measures the data already loaded)
+          (bench package | bench web | bench server [--customers N] [--secs S] [--reuse]
+          [--baseline REV]; server: reads at N=10,000 customers, writes beside the baseline
+          revision (default dcdcda2, before the server's restructure); --reuse measures the data
+          already loaded)
   chaos   reliability suites against a real server process (docs/RELIABILITY.md):
           chaos [--full] [--backend sqlite|postgres|both] [--seed N] [kill|disk|reports|load…]
   fuzz    cargo-fuzz targets (jsv_decode api_date ledger_csv bind_request), ~30 s each:
@@ -75,6 +83,7 @@ const HELP: &str = "usage: cargo xtask <command>
 fn serve(args: &[String]) -> Result<(), String> {
     setup::ensure_build_tools()?;
     build::package()?;
+    web::build()?;
     util::run(
         util::cmd("cargo")
             .args([

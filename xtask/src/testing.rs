@@ -62,6 +62,7 @@ struct Suite {
 
 pub fn run_all(args: &[String]) -> Result<(), String> {
     let skip_lint = args.iter().any(|a| a == "--skip-lint");
+    let full = args.iter().any(|a| a == "--full");
     setup::ensure_all()?;
     let mut suites: Vec<Suite> = Vec::new();
 
@@ -82,6 +83,8 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             "evo-billing-core",
             "-p",
             "evo-billing-npm",
+            "-p",
+            "evo-billing-web",
             "--target",
             "wasm32-unknown-unknown",
             "--all-targets",
@@ -174,6 +177,20 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
             ignored: 0,
         },
         ok: typecheck.is_ok(),
+    });
+
+    // The dashboard: its logic in headless Chromium, then end to end against a real server.
+    let (ok, out) = crate::web::component_tests()?;
+    suites.push(Suite {
+        name: "web components (wasm32, headless Chromium)",
+        counts: libtest_counts(&out),
+        ok,
+    });
+    let (ok, out) = crate::web::e2e_tests(full)?;
+    suites.push(Suite {
+        name: "web end-to-end (Chromium, axe-core)",
+        counts: node_counts(&out),
+        ok,
     });
 
     // CORS from a real browser: a page on another loopback origin uses pkg/ against the server.

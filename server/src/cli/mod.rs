@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use evo_billing_core::dto::Role;
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::ingest::demo::{self, DemoOptions};
 use crate::ingest::{self, ImportReport};
 use crate::model::{Account, NewUser};
@@ -183,6 +183,16 @@ pub struct ServeOptions {
         value_parser = crate::config::cors_origin
     )]
     cors_origins: Vec<String>,
+    /// Requests worked on at once; up to --max-queued more wait, the rest get 503 at once.
+    #[arg(long, env = "EVO_BILLING_MAX_IN_FLIGHT", default_value_t = Limits::default().max_in_flight)]
+    max_in_flight: usize,
+    /// Requests that may wait for a slot.
+    #[arg(long, env = "EVO_BILLING_MAX_QUEUED", default_value_t = Limits::default().max_queued)]
+    max_queued: usize,
+    /// Open connections at most; default: the file-descriptor limit (raised to its maximum at
+    /// start) less a reserve.
+    #[arg(long, env = "EVO_BILLING_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
 }
 
 impl ServeOptions {
@@ -198,6 +208,12 @@ impl ServeOptions {
             run_worker: !self.no_worker,
             server_name: self.server_name.clone(),
             cors_origins: self.cors_origins.clone(),
+            limits: Limits {
+                max_in_flight: self.max_in_flight,
+                max_queued: self.max_queued,
+                max_connections: self.max_connections,
+                ..Limits::default()
+            },
         }
     }
 }
@@ -320,13 +336,35 @@ async fn serve(database: &str, opts: ServeOptions) -> anyhow::Result<()> {
             println!("  {role:<20} {email:<28} {password}");
         }
     }
-    let service = crate::http::app(ctx).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let fds = crate::serve::raise_fd_limit();
+    let cap = crate::serve::connection_cap(&ctx.config.limits, fds);
+    tracing::info!(max_connections = cap, fd_limit = fds, "listening");
+    let limits = ctx.config.limits;
+    crate::serve::run(
+        listener,
+        crate::http::app(ctx),
+        limits,
+        cap,
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 /// The demo's options: `calls` (default 520,000, or what `customers` needs) and the first

@@ -113,6 +113,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
     }
 }
 
+/// How long a request's body may take to arrive, set per request by the admission layer
+/// ([`super::admission`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub std::time::Duration);
+
+const DEFAULT_BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The raw material of binding: query, content type, body (at most [`MAX_BODY`]) and path
 /// parameters.
 struct Raw {
@@ -126,12 +133,40 @@ impl Raw {
     async fn read<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Raw> {
         let (mut parts, body) = req.into_parts();
         let params = PathParams::from_request_parts(&mut parts, state).await?.0;
-        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
-            ApiError::PayloadTooLarge(format!(
-                "The request body is larger than this server accepts ({} MiB).",
-                MAX_BODY / (1024 * 1024)
-            ))
-        })?;
+        // The whole body within its deadline: a client trickling a byte at a time does not
+        // hold a request (and its admission slot) open.
+        let within = parts
+            .extensions
+            .get::<BodyDeadline>()
+            .map_or(DEFAULT_BODY_DEADLINE, |d| d.0);
+        let body = match tokio::time::timeout(within, axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                return Err(if too_large {
+                    ApiError::PayloadTooLarge(format!(
+                        "The request body is larger than this server accepts ({} MiB).",
+                        MAX_BODY / (1024 * 1024)
+                    ))
+                } else {
+                    ApiError::BadRequest {
+                        code: "SerializationException",
+                        field: None,
+                        message: "The request body could not be read to its end.".into(),
+                    }
+                });
+            }
+            Err(_) => {
+                return Err(ApiError::Timeout {
+                    message: format!(
+                        "The request body did not arrive within {} s.",
+                        within.as_secs()
+                    ),
+                    body: true,
+                })
+            }
+        };
         Ok(Raw {
             query: parts.uri.query().map(str::to_string),
             content_type: content_type(&parts.headers),

@@ -61,6 +61,13 @@ pub enum ApiError {
         #[source]
         source: Option<Source>,
     },
+    /// More requests than the server takes at once (load shedding): 503 with `Retry-After`.
+    #[error("busy")]
+    Busy { retry_after: u64 },
+    /// The request (its body, or its answer) took longer than the server waits: 408 for a
+    /// body that did not arrive, 503 for an answer that did not come.
+    #[error("timeout: {message}")]
+    Timeout { message: String, body: bool },
     /// Anything else: logged in full by the middleware, answered as a bare 500.
     #[error("internal error")]
     Internal(#[source] Source),
@@ -91,7 +98,9 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout { body: true, .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Timeout { body: false, .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -145,6 +154,11 @@ impl ApiError {
                 "ServiceUnavailable",
                 "The server cannot store or read data right now; try again shortly.",
             ),
+            ApiError::Busy { .. } => simple(
+                "ServerBusy",
+                "The server is taking as many requests as it can; try again in a moment.",
+            ),
+            ApiError::Timeout { message, .. } => simple("Timeout", message),
             ApiError::Internal(_) => simple(
                 "InternalServerError",
                 "The server could not complete the request. It has been logged.",
@@ -162,7 +176,9 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::TooManyRequests { retry_after, .. }
-            | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
+            | ApiError::Unavailable { retry_after, .. }
+            | ApiError::Busy { retry_after } => Some(*retry_after),
+            ApiError::Timeout { body: false, .. } => Some(1),
             _ => None,
         }
     }

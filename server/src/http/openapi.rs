@@ -435,7 +435,14 @@ fn responses(route: &'static Route, verb: &str, doc_path: &str, success_mime: &s
         r.insert("409".into(), error(d));
     }
     if b.request.is_some() {
-        r.insert("413".into(), error("The request body is over 4 MiB"));
+        r.insert(
+            "408".into(),
+            error("The request body did not arrive in time (30 s)"),
+        );
+        r.insert(
+            "413".into(),
+            error("The request body is over 4 MiB, or a batch over its item or value limits"),
+        );
         r.insert(
             "415".into(),
             error("A Content-Type the server does not read (JSON, JSV, form)"),
@@ -744,11 +751,11 @@ mod tests {
         }
         assert_eq!(
             codes("/billables", "post"),
-            ["204", "400", "401", "403", "404", "405", "413", "415", "503"]
+            ["204", "400", "401", "403", "404", "405", "408", "413", "415", "503"]
         );
         assert_eq!(
             codes("/auth/credentials", "post"),
-            ["200", "400", "401", "403", "405", "413", "415", "429", "503"]
+            ["200", "400", "401", "403", "405", "408", "413", "415", "429", "503"]
         );
         assert_eq!(
             codes("/reports/{id}", "delete"),
@@ -756,7 +763,7 @@ mod tests {
         );
         assert_eq!(
             codes("/api/NewBillable[]", "post"),
-            ["200", "400", "401", "403", "405", "413", "415", "503"]
+            ["200", "400", "401", "403", "405", "408", "413", "415", "503"]
         );
         assert_eq!(codes("/openapi.json", "get"), ["200", "405", "503"]);
         assert!(codes("/accounts", "post").contains(&"409".to_string()));

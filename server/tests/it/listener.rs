@@ -898,8 +898,34 @@ async fn security_headers(backend: Backend) {
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
 
+/// Answers are gzipped for clients that accept it, and only for them.
+async fn answers_are_compressed(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let token = app.sign_in(MANAGER_A).await;
+    let req = |gzip: bool| {
+        let mut b = axum::http::Request::get("/customers?accountId=acc-a")
+            .header("authorization", format!("Bearer {token}"));
+        if gzip {
+            b = b.header("accept-encoding", "gzip");
+        }
+        b.body(axum::body::Body::empty()).unwrap()
+    };
+    let plain = app.send_full(req(false)).await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    let zipped = app.send_full(req(true)).await;
+    assert_eq!(zipped.headers["content-encoding"], "gzip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&zipped.reply.body[..]),
+        &mut text,
+    )
+    .unwrap();
+    assert_eq!(text, plain.reply.text());
+}
+
 on_both_backends!(
     cookie_sessions,
+    answers_are_compressed,
     security_headers,
     api_keys_expire_and_are_revoked,
     sign_in_rate_limits,

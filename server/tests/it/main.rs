@@ -13,6 +13,7 @@ mod csrf;
 mod faults;
 mod formats;
 mod import;
+mod limits;
 mod listener;
 mod openapi;
 mod reports;
