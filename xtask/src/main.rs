@@ -74,7 +74,8 @@ const HELP: &str = "usage: cargo xtask <command>
           chaos [--full] [--backend sqlite|postgres|both] [--seed N] [kill|disk|reports|load…]
   fuzz    cargo-fuzz targets (jsv_decode api_date ledger_csv bind_request), ~30 s each:
           fuzz [--secs N] [--full] [TARGET…]
-  fuzz-api  schemathesis against /openapi.json of a demo server: fuzz-api [--max-examples N]";
+  fuzz-api  schemathesis against /openapi.json of a demo server:
+          fuzz-api [--max-examples N] [--secs N] [--full] [--debug]";
 
 /// Runs the product: the server (release build) on the embedded SQLite database, loading the
 /// demo data on first start, serving the API (and the dashboard once it is built). Extra arguments

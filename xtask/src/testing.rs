@@ -193,6 +193,43 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         ok,
     });
 
+    // CORS from a real browser: a page on another loopback origin uses pkg/ against the server.
+    run(cmd("npm")
+        .args(["install", "--no-audit", "--no-fund"])
+        .current_dir(tests_dir.join("cors")))?;
+    let (ok, out) = run_tee(
+        cmd("node")
+            .args(["--test", "--test-reporter=tap"])
+            .arg("tests/cors/cors.e2e.mjs"),
+    )?;
+    suites.push(Suite {
+        name: "CORS from headless Chromium (tests/cors)",
+        counts: node_counts(&out),
+        ok,
+    });
+
+    // A short schemathesis run against /openapi.json of the debug server (docs/RELIABILITY.md):
+    // any 5xx, undocumented status, header or media type, or body that breaks the schema fails.
+    let bin = util::root().join("target/debug/evo-billing-server");
+    let dir = util::root().join("target/chaos/openapi-short");
+    let api = crate::fuzz::schemathesis(&bin, 10, 120, &dir)?;
+    println!(
+        "schemathesis: {} test cases, {} unique failures in {:.0} s (JUnit: {})",
+        api.cases,
+        api.failures,
+        api.secs,
+        dir.join("junit.xml").display()
+    );
+    suites.push(Suite {
+        name: "schemathesis (short) against /openapi.json",
+        counts: Counts {
+            passed: u64::from(api.ok),
+            failed: if api.ok { 0 } else { api.failures.max(1) },
+            ignored: 0,
+        },
+        ok: api.ok,
+    });
+
     // Opt-in until the server passes them: the short chaos suites (docs/RELIABILITY.md).
     if args.iter().any(|a| a == "--chaos") {
         let ok = crate::chaos::run_chaos(&[]).is_ok();

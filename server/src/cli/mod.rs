@@ -172,6 +172,17 @@ pub struct ServeOptions {
     /// a process that starts takes back the reports its name was running.
     #[arg(long, env = "EVO_BILLING_SERVER_NAME")]
     server_name: Option<String>,
+    /// A browser origin (scheme://host[:port]) allowed to call the API cross-origin, with
+    /// credentials (repeat for several; the variable takes a comma-separated list). Default: none,
+    /// and no CORS headers at all.
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        env = "EVO_BILLING_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_parser = crate::config::cors_origin
+    )]
+    cors_origins: Vec<String>,
     /// Requests worked on at once; up to --max-queued more wait, the rest get 503 at once.
     #[arg(long, env = "EVO_BILLING_MAX_IN_FLIGHT", default_value_t = Limits::default().max_in_flight)]
     max_in_flight: usize,
@@ -196,6 +207,7 @@ impl ServeOptions {
             secure_cookies: self.secure_cookies,
             run_worker: !self.no_worker,
             server_name: self.server_name.clone(),
+            cors_origins: self.cors_origins.clone(),
             limits: Limits {
                 max_in_flight: self.max_in_flight,
                 max_queued: self.max_queued,

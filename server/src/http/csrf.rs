@@ -40,6 +40,13 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     host.is_some() && authority == host || origin_of(public_url).as_deref() == Some(&origin)
 }
 
+/// Is the request's page on an origin of `--cors-origin`? Those apps may read every answer with
+/// credentials anyway (see `http::cors`), so they are trusted like this server's own pages.
+fn cors_listed(headers: &HeaderMap, config: &crate::config::Config) -> bool {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    origin.is_some_and(|o| config.cors_origins.iter().any(|listed| listed == o))
+}
+
 /// Is this a sign-in request?
 fn is_sign_in(method: &Method, path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
@@ -60,7 +67,7 @@ pub(super) async fn check(State(ctx): State<Ctx>, req: Request, next: Next) -> R
     let from_a_page = headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER);
     let sign_in = is_sign_in(&method, req.uri().path());
     let checked = !safe && (by_cookie || (sign_in && from_a_page));
-    if checked && !same_origin(headers, &ctx.public_url) {
+    if checked && !same_origin(headers, &ctx.public_url) && !cors_listed(headers, &ctx.config) {
         return ApiError::Forbidden(
             "Cross-site request refused: a request signed in by the session cookie must come \
              from this server's own pages (its Origin must be this server)."

@@ -6,7 +6,9 @@
 //! case-insensitive), format suffixes (`/billing.csv`), `?format=`, `?callback=` and `Accept`
 //! ([`negotiate`], [`reply`]). Requests are read by the extractors of [`call`] and
 //! [`binding`]; every failure is an [`error::ApiError`]. Anything that is not the API is the
-//! dashboard ([`static_files`]).
+//! dashboard ([`static_files`]). Browser apps on the origins of `--cors-origin` may call it
+//! cross-origin ([`cors`], inside the headers every answer carries, outside [`normalize`];
+//! absent by default).
 //!
 //! Layers, outside in: tracing; gzip (when the client accepts it); [`normalize`] (case of operation names, format suffixes: before
 //! routing); [`reply::render`] (the negotiated body of every answer and error, and the one log
@@ -28,6 +30,8 @@ pub mod reply;
 pub mod router;
 pub mod static_files;
 
+mod cors;
+
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Uri};
 use axum::middleware::{self, Next};
@@ -44,6 +48,7 @@ use reply::SuffixFormat;
 
 /// The whole application.
 pub fn app(ctx: Ctx) -> Router {
+    let cors_origins = ctx.config.cors_origins.clone();
     let routed = router::api_router()
         .fallback(static_files::fallback)
         .layer(middleware::from_fn_with_state(ctx.clone(), csrf::check))
@@ -78,6 +83,7 @@ pub fn app(ctx: Ctx) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        .layer(tower::layer::layer_fn(|s| cors::wrap(&cors_origins, s)))
         .layer(middleware::from_fn(normalize))
         .service(routed);
     Router::new().fallback_service(normalized)
