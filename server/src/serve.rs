@@ -5,10 +5,12 @@
 //!   keeps at most that many connections less a reserve for the database, files, webhooks and
 //!   refusals (or `--max-connections`), so it never runs out of descriptors.
 //! - **At the cap**, a new connection waits up to [`AT_CAP_WAIT`] for a place: it takes the place
-//!   of the connection that has been idle longest (no request in flight for [`EVICT_IDLE`]: a slow,
-//!   finished or forgotten client), which is closed, or of one that ends. If none comes free, the
-//!   newcomer's request is read and answered `503 ServerBusy` with `Retry-After: 1` and
-//!   `Connection: close`, so every client gets an answer.
+//!   of a connection that is closed for it, or of one that ends. First to go are slow heads (a
+//!   request head begun [`EVICT_SLOW_HEAD`] ago and still not complete: a client sends its head
+//!   at once, slowloris a byte at a time), then idle keep-alives (nothing in flight or arriving
+//!   for [`EVICT_IDLE`]), longest first. If no place comes free, the newcomer's request is read
+//!   and answered `503 ServerBusy` with `Retry-After: 1` and `Connection: close`, so every client
+//!   gets an answer.
 //! - **Slow clients.** Request headers must arrive within `header_timeout` (10 s; also the
 //!   longest an idle keep-alive connection stays open); a body within `body_timeout`
 //!   ([`crate::http::call`]). One byte a second holds nothing for long.
@@ -22,8 +24,10 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
@@ -43,9 +47,13 @@ const RESERVE: u64 = 128 + MAX_REFUSALS as u64;
 /// Connections over the cap handled at once (waiting for a place, or being refused); beyond,
 /// accepting waits for one to end.
 const MAX_REFUSALS: usize = 64;
-/// A connection with no request in flight for this long gives its place to a new one when the
-/// server is at its cap (a client between two requests is idle for far less).
-pub const EVICT_IDLE: Duration = Duration::from_millis(500);
+/// A request head begun this long ago and not yet complete gives its connection's place to a new
+/// one when the server is at its cap.
+pub const EVICT_SLOW_HEAD: Duration = Duration::from_millis(500);
+/// A connection with nothing in flight and nothing arriving for this long gives its place to a
+/// new one when the server is at its cap (a keep-alive client between two requests is idle for
+/// far less; closing a keep-alive races with the client's next request, so not too eagerly).
+pub const EVICT_IDLE: Duration = Duration::from_secs(2);
 /// How long a connection over the cap waits for a place before it is refused.
 pub const AT_CAP_WAIT: Duration = Duration::from_secs(1);
 /// How long open requests may run on after the shutdown signal.
@@ -60,6 +68,8 @@ struct Conn {
     /// When a request last started or ended (or the connection was accepted), in ms since the
     /// listener started.
     active_ms: AtomicU64,
+    /// 1 + when the first byte of a request head not yet complete arrived (0: none).
+    head_ms: AtomicU64,
     /// Told to give its place to a newcomer.
     evict: Notify,
 }
@@ -81,6 +91,7 @@ impl Registry {
         let conn = Arc::new(Conn {
             busy: AtomicUsize::new(0),
             active_ms: AtomicU64::new(self.now_ms()),
+            head_ms: AtomicU64::new(0),
             evict: Notify::new(),
         });
         if let Ok(mut m) = self.conns.lock() {
@@ -95,27 +106,134 @@ impl Registry {
         }
     }
 
-    /// Tells the connection idle longest (at least [`EVICT_IDLE`]) to close; whether there was
-    /// one.
+    /// Tells one connection to give its place (the slowest head, else the keep-alive idle
+    /// longest; see the module notes); whether there was one.
     fn evict_one(&self) -> bool {
         let now = self.now_ms();
-        let idle_ms = u64::try_from(EVICT_IDLE.as_millis()).unwrap_or(u64::MAX);
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let (slow_ms, idle_ms) = (ms(EVICT_SLOW_HEAD), ms(EVICT_IDLE));
         let Ok(mut m) = self.conns.lock() else {
             return false;
         };
-        let oldest = m
+        // (kind, how long): kind 0 is a slow head, 1 an idle keep-alive; smaller goes first.
+        let candidate = m
             .iter()
             .filter(|(_, c)| c.busy.load(Ordering::Relaxed) == 0)
-            .map(|(id, c)| (*id, c.active_ms.load(Ordering::Relaxed)))
-            .filter(|(_, t)| now.saturating_sub(*t) >= idle_ms)
-            .min_by_key(|(_, t)| *t);
-        match oldest.and_then(|(id, _)| m.remove(&id)) {
+            .filter_map(|(id, c)| {
+                let head = c.head_ms.load(Ordering::Relaxed);
+                if head != 0 {
+                    let age = now.saturating_sub(head - 1);
+                    (age >= slow_ms).then_some((*id, 0u8, age))
+                } else {
+                    let age = now.saturating_sub(c.active_ms.load(Ordering::Relaxed));
+                    (age >= idle_ms).then_some((*id, 1u8, age))
+                }
+            })
+            .min_by_key(|(_, kind, age)| (*kind, std::cmp::Reverse(*age)));
+        match candidate.and_then(|(id, _, _)| m.remove(&id)) {
             Some(c) => {
                 c.evict.notify_one();
                 true
             }
             None => false,
         }
+    }
+}
+
+/// One request in flight on a connection; dropped when its answer's body is sent (or given up).
+struct InFlight {
+    state: Arc<Conn>,
+    registry: Arc<Registry>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.state.busy.fetch_sub(1, Ordering::Relaxed);
+        self.state
+            .active_ms
+            .store(self.registry.now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// An answer's body that keeps its request counted in flight until it ends.
+struct Counted {
+    body: axum::body::Body,
+    _done: InFlight,
+}
+
+impl http_body::Body for Counted {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The connection's stream, noting when a new request head starts to arrive.
+struct Watched {
+    stream: TcpStream,
+    conn: Arc<Conn>,
+    registry: Arc<Registry>,
+}
+
+impl tokio::io::AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before
+            && self.conn.busy.load(Ordering::Relaxed) == 0
+            && self.conn.head_ms.load(Ordering::Relaxed) == 0
+        {
+            let now = self.registry.now_ms();
+            self.conn.head_ms.store(now + 1, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
 
@@ -263,18 +381,21 @@ async fn serve_connection(
     conn_state: Arc<Conn>,
 ) {
     let Ok(app) = make.call(addr).await;
-    // Count the requests in flight on this connection and when it was last active.
+    // Count the requests in flight on this connection (until their answer's body is sent) and
+    // when it was last active.
     let counted = {
         let (state, registry) = (conn_state.clone(), registry.clone());
         tower::service_fn(move |req: axum::extract::Request<hyper::body::Incoming>| {
             let (state, registry, app) = (state.clone(), registry.clone(), app.clone());
             state.busy.fetch_add(1, Ordering::Relaxed);
+            state.head_ms.store(0, Ordering::Relaxed);
             state.active_ms.store(registry.now_ms(), Ordering::Relaxed);
+            let done = InFlight { state, registry };
             async move {
                 let answer = app.oneshot(req).await;
-                state.busy.fetch_sub(1, Ordering::Relaxed);
-                state.active_ms.store(registry.now_ms(), Ordering::Relaxed);
-                answer
+                answer.map(|resp| {
+                    resp.map(|body| axum::body::Body::new(Counted { body, _done: done }))
+                })
             }
         })
     };
@@ -291,7 +412,12 @@ async fn serve_connection(
         .max_concurrent_streams(64)
         .keep_alive_interval(limits.header_timeout)
         .keep_alive_timeout(limits.header_timeout);
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let watched = Watched {
+        stream,
+        conn: conn_state.clone(),
+        registry: registry.clone(),
+    };
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(watched), service);
     tokio::pin!(conn);
     let mut closing = false;
     loop {

@@ -147,9 +147,9 @@ async fn connections_over_the_cap_are_refused(backend: Backend) {
     assert_eq!(get(addr, "/healthz").await, "HTTP/1.1 200 OK");
 }
 
-/// At the cap, a connection that has sent nothing for a while (a slow or forgotten client)
-/// gives its place to a new one, which is served at once.
-async fn idle_connections_give_way(backend: Backend) {
+/// At the cap, a connection whose request head has been arriving for a while and is still not
+/// complete (slowloris) gives its place to a new one, which is served at once.
+async fn slow_heads_give_way(backend: Backend) {
     let limits = Limits {
         header_timeout: Duration::from_secs(30),
         ..Limits::default()
@@ -161,18 +161,89 @@ async fn idle_connections_give_way(backend: Backend) {
         s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
         held.push(s);
     }
-    tokio::time::sleep(evo_billing_server::serve::EVICT_IDLE + Duration::from_millis(500)).await;
+    tokio::time::sleep(evo_billing_server::serve::EVICT_SLOW_HEAD + Duration::from_millis(300))
+        .await;
     let t = Instant::now();
     assert_eq!(get(addr, "/healthz").await, "HTTP/1.1 200 OK");
     assert!(t.elapsed() < Duration::from_secs(1));
-    // One of the idle ones was closed to make room.
+    // One of the slow ones was closed to make room.
     let mut closed = 0;
     for s in &mut held {
         if read_all(s, Duration::from_millis(300)).await.1 {
             closed += 1;
         }
     }
-    assert!(closed >= 1, "an idle connection gave way");
+    assert!(closed >= 1, "a slow head gave way");
+}
+
+/// A keep-alive connection between two requests keeps its place at the cap until it has been
+/// idle for EVICT_IDLE (closing it sooner races with the client's next request); a slow head
+/// goes before it; an idle one goes after EVICT_IDLE.
+async fn idle_keep_alives_give_way_later(backend: Backend) {
+    let limits = Limits {
+        header_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    };
+    let (_app, addr) = serve_with(backend, limits, 2).await;
+    // One keep-alive connection that was answered and stays open.
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), kept.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    // One slow head.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    tokio::time::sleep(evo_billing_server::serve::EVICT_SLOW_HEAD + Duration::from_millis(300))
+        .await;
+    // A newcomer takes the slow head's place, not the keep-alive's.
+    assert_eq!(get(addr, "/healthz").await, "HTTP/1.1 200 OK");
+    assert!(read_all(&mut slow, Duration::from_millis(500)).await.1);
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), kept.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "the keep-alive kept its place"
+    );
+    // Both places held by keep-alives idle for less than EVICT_IDLE - AT_CAP_WAIT: a newcomer
+    // waits its second and is refused; neither keep-alive is closed.
+    let mut other = TcpStream::connect(addr).await.unwrap();
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), other.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let status = get(addr, "/healthz").await;
+    assert!(status.starts_with("HTTP/1.1 503"), "{status}");
+    for s in [&mut kept, &mut other] {
+        assert!(!read_all(s, Duration::from_millis(50)).await.1, "closed");
+    }
+    // Idle for longer than EVICT_IDLE, a keep-alive gives its place.
+    let (_app2, addr2) = serve_with(backend, limits, 1).await;
+    let mut kept = TcpStream::connect(addr2).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(5), kept.read(&mut buf)).await;
+    tokio::time::sleep(evo_billing_server::serve::EVICT_IDLE + Duration::from_millis(300)).await;
+    let t = Instant::now();
+    assert_eq!(get(addr2, "/healthz").await, "HTTP/1.1 200 OK");
+    assert!(t.elapsed() < Duration::from_secs(1));
+    assert!(read_all(&mut kept, Duration::from_millis(500)).await.1);
 }
 
 /// With one request in flight and one waiting, the next is shed at once with 503 ServerBusy
@@ -232,6 +303,7 @@ async fn excess_requests_are_shed(backend: Backend) {
 on_both_backends!(
     slow_clients_are_cut_off,
     connections_over_the_cap_are_refused,
-    idle_connections_give_way,
+    slow_heads_give_way,
+    idle_keep_alives_give_way_later,
     excess_requests_are_shed,
 );
