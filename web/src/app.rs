@@ -66,9 +66,14 @@ impl Session {
         )
     }
 
-    /// Reads `/auth/status`, then the accounts (names from the status at once, currencies from
-    /// ListAccounts when it answers).
-    pub fn refresh(self) {
+    /// Reads `/auth/status`, then ListAccounts: names from the status, names and currencies from
+    /// ListAccounts (which wins whenever it answers). `early`: both at once, for a page that
+    /// loads before the check (its currency is then known before its data, and a table is not
+    /// drawn twice); otherwise a signed-out visit would see ListAccounts' 401.
+    pub fn refresh(self, early: bool) {
+        if early {
+            self.load_account_details();
+        }
         spawn_local(async move {
             match api::auth_status().await {
                 Ok(user) if user.is_authenticated => {
@@ -87,11 +92,15 @@ impl Session {
                             currency: None,
                         })
                         .collect();
-                    self.accounts.set(accounts);
+                    if self.accounts.with_untracked(Vec::is_empty) {
+                        self.accounts.set(accounts);
+                    }
                     self.user.set(Some(user));
                     self.error.set(None);
                     self.checked.set(true);
-                    self.load_account_details();
+                    if !early {
+                        self.load_account_details();
+                    }
                 }
                 Ok(_) => {
                     self.user.set(None);
@@ -108,6 +117,7 @@ impl Session {
     }
 
     /// ListAccounts, when the server has it: names and currencies (the order is the server's).
+    /// Its 401 (not signed in, when asked early) is left to `/auth/status`.
     fn load_account_details(self) {
         spawn_local(async move {
             let Ok(list) = api::accounts().await else {
@@ -279,8 +289,8 @@ pub fn App() -> impl IntoView {
     provide_context(session);
     let location = provide_router();
     handle_unauthorized(session);
-    session.refresh();
     let page = Memo::new(move |_| route(&location.pathname.get()));
+    session.refresh(page.get_untracked() == Page::Customers);
     // A new page: its name in the title, and focus at the top of its content (after the first
     // load), so keyboard and screen-reader users start there.
     Effect::new(move |first: Option<()>| {
@@ -317,7 +327,10 @@ pub fn App() -> impl IntoView {
         }
         Page::SignIn => view! { <pages::sign_in::SignIn /> }.into_any(),
         Page::Overview => view! { <Shell><pages::overview::Overview /></Shell> }.into_any(),
-        Page::Customers => view! { <Shell><pages::customers::Customers /></Shell> }.into_any(),
+        // The biggest answers of the dashboard: asked for without waiting for the session check.
+        Page::Customers => {
+            view! { <Shell early=true><pages::customers::Customers /></Shell> }.into_any()
+        }
         Page::Customer(id) => {
             view! { <Shell><pages::customer::CustomerPage id=id.clone() /></Shell> }.into_any()
         }
