@@ -8,9 +8,9 @@ use evo_billing_core::client::ApiError;
 use evo_billing_core::dto::{CustomerInfo, Role, UserInfo};
 use evo_billing_core::money::Currency;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::fetch::spawn_now;
 use crate::components::layout::Shell;
 use crate::pages;
 use crate::query::{decode_component, ViewState};
@@ -74,7 +74,7 @@ impl Session {
         if early {
             self.load_account_details();
         }
-        spawn_local(async move {
+        spawn_now(Box::pin(async move {
             match api::auth_status().await {
                 Ok(user) if user.is_authenticated => {
                     let accounts: Vec<Account> = user
@@ -113,13 +113,13 @@ impl Session {
                     self.checked.set(true);
                 }
             }
-        });
+        }));
     }
 
     /// ListAccounts, when the server has it: names and currencies (the order is the server's).
     /// Its 401 (not signed in, when asked early) is left to `/auth/status`.
     fn load_account_details(self) {
-        spawn_local(async move {
+        spawn_now(Box::pin(async move {
             let Ok(list) = api::accounts().await else {
                 return;
             };
@@ -142,7 +142,7 @@ impl Session {
                     })
                     .collect(),
             );
-        });
+        }));
     }
 
     /// Signed out: forget everything the session had read.

@@ -35,7 +35,7 @@ impl<T: Send + Sync + 'static> Fetched<T> {
 
 /// Runs `task` now up to its first wait (so a request it makes leaves at once), then on the
 /// task queue. `spawn_local` alone would first poll it after the page is drawn.
-fn spawn_now(mut task: Pin<Box<dyn Future<Output = ()>>>) {
+pub fn spawn_now(mut task: Pin<Box<dyn Future<Output = ()>>>) {
     let mut cx = Context::from_waker(Waker::noop());
     if task.as_mut().poll(&mut cx).is_pending() {
         // Polled again there, with a waker that wakes it.
