@@ -71,8 +71,9 @@ pub async fn sign_out() -> Result<(), ApiError> {
         .map(drop)
 }
 
+/// Asked beside `/auth/status`, so its 401 is no lost session: not watched.
 pub async fn accounts() -> Result<AccountList, ApiError> {
-    call(client().list_accounts_request()).await
+    client().call(client().list_accounts_request()?).await
 }
 
 /// Every customer of the account, in tree order (all pages).

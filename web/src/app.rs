@@ -8,9 +8,9 @@ use evo_billing_core::client::ApiError;
 use evo_billing_core::dto::{CustomerInfo, Role, UserInfo};
 use evo_billing_core::money::Currency;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::fetch::spawn_now;
 use crate::components::layout::Shell;
 use crate::pages;
 use crate::query::{decode_component, ViewState};
@@ -66,10 +66,15 @@ impl Session {
         )
     }
 
-    /// Reads `/auth/status`, then the accounts (names from the status at once, currencies from
-    /// ListAccounts when it answers).
-    pub fn refresh(self) {
-        spawn_local(async move {
+    /// Reads `/auth/status`, then ListAccounts: names from the status, names and currencies from
+    /// ListAccounts (which wins whenever it answers). `early`: both at once, for a page that
+    /// loads before the check (its currency is then known before its data, and a table is not
+    /// drawn twice); otherwise a signed-out visit would see ListAccounts' 401.
+    pub fn refresh(self, early: bool) {
+        if early {
+            self.load_account_details();
+        }
+        spawn_now(Box::pin(async move {
             match api::auth_status().await {
                 Ok(user) if user.is_authenticated => {
                     let accounts: Vec<Account> = user
@@ -87,11 +92,15 @@ impl Session {
                             currency: None,
                         })
                         .collect();
-                    self.accounts.set(accounts);
+                    if self.accounts.with_untracked(Vec::is_empty) {
+                        self.accounts.set(accounts);
+                    }
                     self.user.set(Some(user));
                     self.error.set(None);
                     self.checked.set(true);
-                    self.load_account_details();
+                    if !early {
+                        self.load_account_details();
+                    }
                 }
                 Ok(_) => {
                     self.user.set(None);
@@ -104,12 +113,13 @@ impl Session {
                     self.checked.set(true);
                 }
             }
-        });
+        }));
     }
 
     /// ListAccounts, when the server has it: names and currencies (the order is the server's).
+    /// Its 401 (not signed in, when asked early) is left to `/auth/status`.
     fn load_account_details(self) {
-        spawn_local(async move {
+        spawn_now(Box::pin(async move {
             let Ok(list) = api::accounts().await else {
                 return;
             };
@@ -132,7 +142,7 @@ impl Session {
                     })
                     .collect(),
             );
-        });
+        }));
     }
 
     /// Signed out: forget everything the session had read.
@@ -279,8 +289,8 @@ pub fn App() -> impl IntoView {
     provide_context(session);
     let location = provide_router();
     handle_unauthorized(session);
-    session.refresh();
     let page = Memo::new(move |_| route(&location.pathname.get()));
+    session.refresh(page.get_untracked() == Page::Customers);
     // A new page: its name in the title, and focus at the top of its content (after the first
     // load), so keyboard and screen-reader users start there.
     Effect::new(move |first: Option<()>| {
@@ -317,7 +327,10 @@ pub fn App() -> impl IntoView {
         }
         Page::SignIn => view! { <pages::sign_in::SignIn /> }.into_any(),
         Page::Overview => view! { <Shell><pages::overview::Overview /></Shell> }.into_any(),
-        Page::Customers => view! { <Shell><pages::customers::Customers /></Shell> }.into_any(),
+        // The biggest answers of the dashboard: asked for without waiting for the session check.
+        Page::Customers => {
+            view! { <Shell early=true><pages::customers::Customers /></Shell> }.into_any()
+        }
         Page::Customer(id) => {
             view! { <Shell><pages::customer::CustomerPage id=id.clone() /></Shell> }.into_any()
         }

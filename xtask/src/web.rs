@@ -193,6 +193,13 @@ pub fn build() -> Result<Built, String> {
             .unwrap_or(0);
         files.push((name, len));
     }
+    // A gzip -9 copy of each (`name.gz`), which the server sends as is to clients that accept
+    // gzip instead of compressing the files on every cold load.
+    for (name, _) in &files {
+        run(cmd("gzip")
+            .args(["-9", "-n", "-k", "-f"])
+            .arg(dist.join(name)))?;
+    }
     let total: u64 = files.iter().map(|(_, n)| n).sum();
     eprintln!(
         "xtask: dist/ built: {} ({total} bytes before compression)",

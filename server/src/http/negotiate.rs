@@ -214,6 +214,17 @@ impl Negotiated {
         )
     }
 
+    /// A success response in plain JSON (no callback), from the answer's JSON text: what
+    /// [`Negotiated::ok`] writes for JSON, without a `Value` in between.
+    pub fn ok_json(&self, status: StatusCode, json: String) -> Response {
+        if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = status;
+            return response;
+        }
+        respond(status, Format::Json.content_type(), json)
+    }
+
     /// An error response: `{responseStatus: …}` from [`ApiError::response_status`] with
     /// [`ApiError::status`]. JSONP errors are status 200 with the body inside the callback (as
     /// ServiceStack does, so a script tag can read them). XML root `ErrorResponse`; CSV is the

@@ -188,6 +188,116 @@ async fn create_and_rename_accounts(backend: Backend) {
     assert_eq!(app.october_billing(&m).await, fixture_october());
 }
 
+/// A tree of 1,200 customers (awkward names and ids: quotes, LIKE's wildcards, non-ASCII, the
+/// breadcrumb separator) listed whole and page by page: every page in tree order (each parent
+/// before its children, siblings in byte order of their ids), each with the total count, and the
+/// pages together are the whole list, field for field.
+async fn list_customers_of_a_big_tree_whole_and_paged(backend: Backend) {
+    use evo_billing_server::model::Customer;
+    let app = TestApp::new(backend).await;
+    let mut tree = Vec::new();
+    for i in 0..1200u32 {
+        // Parents come first: customer i's parent is one of the customers before it.
+        let parent = (i % 7 != 0).then(|| format!("big-{}_%", (i * 13) % i.max(1)));
+        tree.push(Customer {
+            id: format!("big-{i}_%"),
+            account_id: "acc-a".into(),
+            parent_id: parent,
+            name: format!("Kunde «{i}» 'x' / \\ \"q\" 日本 {}", 1200 - i),
+        });
+    }
+    app.ctx.db.accounts().insert_customers(&tree).await.unwrap();
+    let t = app.sign_in(MANAGER_A).await;
+    let whole = app.get("/customers?accountId=acc-a", Some(&t)).await.json();
+    let items = whole["items"].as_array().unwrap().clone();
+    assert_eq!(
+        items.len(),
+        1204,
+        "the 4 customers of the fixture and the new 1,200"
+    );
+    assert_eq!(whole["totalCount"], json!(1204));
+    // Tree order: each customer's breadcrumb path (its ancestors' ids) sorts as the list does.
+    let mut position = std::collections::HashMap::new();
+    let mut paths: Vec<String> = Vec::new();
+    for (n, c) in items.iter().enumerate() {
+        let id = c["id"].as_str().unwrap();
+        position.insert(id.to_string(), n);
+        let above = c
+            .get("parentId")
+            .and_then(Value::as_str)
+            .and_then(|p| position.get(p))
+            .map_or("/".to_string(), |i| paths[*i].clone());
+        paths.push(format!("{above}{id}/"));
+        let depth = c["depth"].as_u64().unwrap();
+        match c.get("parentId").and_then(Value::as_str) {
+            None => assert_eq!(depth, 0, "{c}"),
+            Some(p) => {
+                let parent = &items[*position.get(p).unwrap_or_else(|| panic!("{p} after {id}"))];
+                assert_eq!(depth, parent["depth"].as_u64().unwrap() + 1, "{c}");
+                assert_eq!(
+                    c["breadcrumb"].as_str().unwrap(),
+                    format!(
+                        "{} / {}",
+                        parent["breadcrumb"].as_str().unwrap(),
+                        c["name"].as_str().unwrap()
+                    )
+                );
+            }
+        }
+        assert_eq!(c["accountId"], json!("acc-a"));
+    }
+    assert!(paths.windows(2).all(|w| w[0] < w[1]), "not in tree order");
+    let new_one = items.iter().find(|c| c["id"] == json!("big-8_%")).unwrap();
+    assert_eq!(new_one["name"], json!("Kunde «8» 'x' / \\ \"q\" 日本 1192"));
+    let mut paged = Vec::new();
+    for page in 0..=12 {
+        let v = app
+            .get(
+                &format!("/customers?accountId=acc-a&countPerPage=100&page={page}"),
+                Some(&t),
+            )
+            .await
+            .json();
+        assert_eq!(v["totalCount"], json!(1204));
+        assert_eq!(v["totalPages"], json!(13));
+        assert_eq!(v["hasMorePages"], json!(page < 12));
+        paged.extend(v["items"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(paged, items);
+    // Filtered and paged: the count is of the matches.
+    let v = app
+        .get(
+            "/customers?accountId=acc-a&nameFilter=%C2%AB11&countPerPage=5&page=1",
+            Some(&t),
+        )
+        .await
+        .json();
+    let matches: Vec<&Value> = items
+        .iter()
+        .filter(|c| c["name"].as_str().unwrap().contains("«11"))
+        .collect();
+    assert_eq!(v["totalCount"], json!(matches.len()));
+    assert_eq!(
+        v["items"].as_array().unwrap()[..],
+        matches[5..10]
+            .iter()
+            .map(|c| (*c).clone())
+            .collect::<Vec<_>>()[..]
+    );
+    // Past the end: no items, the count still told.
+    let v = app
+        .get(
+            "/customers?accountId=acc-a&countPerPage=100&page=50",
+            Some(&t),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (v["items"].clone(), v["totalCount"].clone()),
+        (json!([]), json!(1204))
+    );
+}
+
 async fn create_customers(backend: Backend) {
     let app = TestApp::new(backend).await;
     let m = app.sign_in(MANAGER_A).await;
@@ -449,6 +559,7 @@ async fn customer_commands(backend: Backend) {
 on_both_backends!(
     list_accounts_per_role,
     list_customers_in_tree_order_with_scope,
+    list_customers_of_a_big_tree_whole_and_paged,
     create_and_rename_accounts,
     create_customers,
     move_and_rename_customers,

@@ -898,6 +898,75 @@ async fn security_headers(backend: Backend) {
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
 
+/// Dashboard files with a precompressed copy beside them (`name.gz`, written by `cargo xtask
+/// build`) are sent as that copy to clients that accept gzip, as they are to the others, with
+/// their own type, caching and `Vary: accept-encoding`; a file without a copy is compressed on
+/// the fly as before.
+async fn dashboard_files_are_sent_precompressed(backend: Backend) {
+    use std::io::Write;
+    let app = TestApp::new(backend).await;
+    let folder = temp_dir();
+    let dir = folder.path().join("dist");
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let index = format!("<!doctype html><html>{}</html>", "dashboard ".repeat(50));
+    let script = format!("export const a = \"{}\";", "x".repeat(2000));
+    std::fs::write(dir.join("index.html"), &index).unwrap();
+    std::fs::write(dir.join("index.html.gz"), gz(&index)).unwrap();
+    std::fs::write(dir.join("assets/app-1a2b.js"), &script).unwrap();
+    std::fs::write(dir.join("assets/app-1a2b.js.gz"), gz(&script)).unwrap();
+    std::fs::write(dir.join("assets/style-3c4d.css"), "b{}".repeat(200)).unwrap();
+    let mut opts = options();
+    opts.static_dir = Some(dir);
+    opts.run_worker = false;
+    let dashboard = TestApp::on(app.db.clone(), opts).await;
+    let get = |path: &str, gzip: bool| {
+        let mut b = axum::http::Request::get(path);
+        if gzip {
+            b = b.header("accept-encoding", "gzip");
+        }
+        dashboard.send_full(b.body(axum::body::Body::empty()).unwrap())
+    };
+    let unzip = |bytes: &[u8]| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut text).unwrap();
+        text
+    };
+    for (path, text, cache) in [
+        (
+            "/assets/app-1a2b.js",
+            &script,
+            "public, max-age=31536000, immutable",
+        ),
+        ("/app/customers", &index, "no-cache"),
+    ] {
+        let zipped = get(path, true).await;
+        assert_eq!(zipped.reply.status, StatusCode::OK, "{path}");
+        assert_eq!(zipped.headers["content-encoding"], "gzip", "{path}");
+        // The copy itself, not a compression of the file.
+        assert_eq!(zipped.reply.body[..], gz(text)[..], "{path}");
+        assert_eq!(unzip(&zipped.reply.body), *text, "{path}");
+        assert_eq!(zipped.headers["cache-control"], cache, "{path}");
+        assert_eq!(zipped.headers["vary"], "accept-encoding", "{path}");
+        let plain = get(path, false).await;
+        assert!(plain.headers.get("content-encoding").is_none(), "{path}");
+        assert_eq!(plain.reply.text(), *text, "{path}");
+        assert_eq!(plain.headers["vary"], "accept-encoding", "{path}");
+        assert_eq!(
+            zipped.headers["content-type"], plain.headers["content-type"],
+            "{path}"
+        );
+    }
+    let css = get("/assets/style-3c4d.css", true).await;
+    assert_eq!(css.headers["content-encoding"], "gzip");
+    assert_eq!(unzip(&css.reply.body), "b{}".repeat(200));
+    assert_eq!(css.headers.get_all("vary").iter().count(), 1);
+}
+
 /// Answers are gzipped for clients that accept it, and only for them.
 async fn answers_are_compressed(backend: Backend) {
     let app = TestApp::new(backend).await;
@@ -926,6 +995,7 @@ async fn answers_are_compressed(backend: Backend) {
 on_both_backends!(
     cookie_sessions,
     answers_are_compressed,
+    dashboard_files_are_sent_precompressed,
     security_headers,
     api_keys_expire_and_are_revoked,
     sign_in_rate_limits,

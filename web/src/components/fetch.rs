@@ -3,7 +3,9 @@
 //! is kept beside the old data.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Waker};
 
 use evo_billing_core::client::ApiError;
 use leptos::prelude::*;
@@ -31,8 +33,19 @@ impl<T: Send + Sync + 'static> Fetched<T> {
     }
 }
 
+/// Runs `task` now up to its first wait (so a request it makes leaves at once), then on the
+/// task queue. `spawn_local` alone would first poll it after the page is drawn.
+pub fn spawn_now(mut task: Pin<Box<dyn Future<Output = ()>>>) {
+    let mut cx = Context::from_waker(Waker::noop());
+    if task.as_mut().poll(&mut cx).is_pending() {
+        // Polled again there, with a waker that wakes it.
+        spawn_local(task);
+    }
+}
+
 /// Loads `fetch(key)` whenever `key()` changes (or `reload` is called). `None` keys load
-/// nothing (not enough known yet).
+/// nothing (not enough known yet). The first load starts when this is called, not after the
+/// component's view is built.
 pub fn fetch_on<K, T, Fut>(
     key: impl Fn() -> Option<K> + 'static,
     fetch: impl Fn(K) -> Fut + 'static,
@@ -49,24 +62,13 @@ where
         version: RwSignal::new(0),
     };
     let generation = StoredValue::new(0u64);
-    let fetch = std::rc::Rc::new(fetch);
-    // Loads when the key or the version changes, not whenever a signal the key reads changes.
-    Effect::new(move |previous: Option<(Option<K>, u64)>| {
-        let version = f.version.get();
-        let k = key();
-        let current = (k.clone(), version);
-        if previous.as_ref() == Some(&current) {
-            return current;
-        }
-        let Some(k) = k else {
-            return current;
-        };
+    let start = move |k: K| {
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
-        let fetch = fetch.clone();
         f.loading.set(true);
-        spawn_local(async move {
-            let result = fetch(k).await;
+        let load = fetch(k);
+        spawn_now(Box::pin(async move {
+            let result = load.await;
             if generation.try_get_value() != Some(mine) {
                 return;
             }
@@ -78,7 +80,24 @@ where
                 Err(e) => f.error.set(Some(e)),
             }
             f.loading.set(false);
-        });
+        }));
+    };
+    let first = untrack(&key);
+    if let Some(k) = first.clone() {
+        start(k);
+    }
+    let mut first = Some((first, 0));
+    // Loads when the key or the version changes, not whenever a signal the key reads changes.
+    Effect::new(move |previous: Option<(Option<K>, u64)>| {
+        let version = f.version.get();
+        let k = key();
+        let current = (k.clone(), version);
+        if previous.or_else(|| first.take()).as_ref() == Some(&current) {
+            return current;
+        }
+        if let Some(k) = k {
+            start(k);
+        }
         current
     });
     f

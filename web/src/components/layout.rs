@@ -42,8 +42,11 @@ pub fn range_label(range: DateRange) -> String {
     }
 }
 
+/// `early`: the page is built at once (and starts its loads) while `/auth/status` is still being
+/// asked, since the server checks each of its requests anyway (a 401 goes to the sign-in page);
+/// otherwise it is built once the user is known.
 #[component]
-pub fn Shell(children: ChildrenFn) -> impl IntoView {
+pub fn Shell(children: ChildrenFn, #[prop(optional)] early: bool) -> impl IntoView {
     let session = use_session();
     // Not signed in: to the sign-in page, and back here afterwards.
     Effect::new(move |_| {
@@ -62,24 +65,23 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         }
     });
     let children = StoredValue::new(children);
+    let waiting = move || session.user.with(Option::is_none) && session.error.with(Option::is_none);
     view! {
         <Header />
         <main id="main" tabindex="-1">
             {move || {
-                if let Some(e) = session.error.get() {
+                session.error.get().map(|e| {
                     view! {
                         <crate::components::error::ErrorNotice error=e />
-                        <button type="button" on:click=move |_| session.refresh()>
+                        <button type="button" on:click=move |_| session.refresh(false)>
                             "Try again"
                         </button>
                     }
-                        .into_any()
-                } else if session.user.with(Option::is_some) {
-                    children.with_value(|c| c()).into_any()
-                } else {
-                    view! { <p class="progress">"Checking your session…"</p> }.into_any()
-                }
+                })
             }}
+            {move || (!early && waiting()).then(|| view! { <p class="progress">"Checking your session…"</p> })}
+            // An early page subscribes to nothing here: it is built once.
+            {move || (early || session.user.with(Option::is_some)).then(|| children.with_value(|c| c()))}
         </main>
     }
 }

@@ -66,7 +66,7 @@ pub fn SignIn() -> impl IntoView {
             match api::sign_in(&request).await {
                 Ok(_) => {
                     error.set(None);
-                    session.refresh();
+                    session.refresh(false);
                 }
                 Err(e) => error.set(Some(e)),
             }
