@@ -352,6 +352,47 @@ fn fill(dir: &Path, ballast: &Path, keep: u64) -> Res<()> {
     Ok(())
 }
 
+/// The full-disk scenario on a database whose files are on `tmpfs`: the demo fixture, then a
+/// ballast file fills the tmpfs to ~1.5 MiB free while writers run.
+async fn tmpfs_full(
+    v: &mut Verdict,
+    opts: &Opts,
+    url: &str,
+    tmpfs: &Path,
+    dir: &Path,
+    name: &str,
+    fault_for: Duration,
+) -> Res<()> {
+    let ballast_path = tmpfs.join("ballast");
+    let _ = std::fs::remove_file(&ballast_path);
+    let mut spec = ServerSpec::new(opts, url, dir.join("server-tmpfs.log"))?;
+    spec.serve_args = vec!["--demo-calls".into(), "5000".into()];
+    // Load the demo once, then stop, so the scenario starts on a settled database.
+    let mut s = spec.start().await?;
+    s.kill().await;
+    v.fig(format!(
+        "{name}: tmpfs {}: {:.1} MiB free after the demo fixture",
+        tmpfs.display(),
+        free_bytes(tmpfs) as f64 / 1048576.0
+    ));
+    let bp = ballast_path.clone();
+    let t = tmpfs.to_path_buf();
+    scenario(
+        v,
+        &spec,
+        url,
+        Scenario {
+            name,
+            start_fault: Box::new(move || fill(&t, &bp, 1536 * 1024)),
+            end_fault: Box::new(|| std::fs::remove_file(&ballast_path).map_err(err("rm ballast"))),
+            healthy_for: Duration::ZERO,
+            fault_for,
+            self_starting: true,
+        },
+    )
+    .await
+}
+
 pub async fn run(opts: &Opts) -> Res<Verdict> {
     let mut v = Verdict::new("disk", opts.backend);
     let dir = opts.work.join(format!("disk-{}", opts.backend.name()));
@@ -370,37 +411,7 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
             for ext in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{ext}", tmpfs.join("full.db").display()));
             }
-            let _ = std::fs::remove_file(tmpfs.join("ballast"));
-            let mut spec = ServerSpec::new(opts, &url, dir.join("server-tmpfs.log"))?;
-            spec.serve_args = vec!["--demo-calls".into(), "5000".into()];
-            // Load the demo once, then stop, so the scenario starts on a settled database.
-            let mut s = spec.start().await?;
-            s.kill().await;
-            let free = free_bytes(tmpfs);
-            v.fig(format!(
-                "tmpfs {}: {:.1} MiB free after the demo fixture",
-                tmpfs.display(),
-                free as f64 / 1048576.0
-            ));
-            let ballast_path = tmpfs.join("ballast");
-            let bp = ballast_path.clone();
-            let t = tmpfs.clone();
-            scenario(
-                &mut v,
-                &spec,
-                &url,
-                Scenario {
-                    name: "tmpfs-full",
-                    start_fault: Box::new(move || fill(&t, &bp, 1536 * 1024)),
-                    end_fault: Box::new(|| {
-                        std::fs::remove_file(&ballast_path).map_err(err("rm ballast"))
-                    }),
-                    healthy_for: Duration::ZERO,
-                    fault_for,
-                    self_starting: true,
-                },
-            )
-            .await?;
+            tmpfs_full(&mut v, opts, &url, tmpfs, &dir, "tmpfs-full", fault_for).await?;
         }
         (Backend::Sqlite, None) => {
             v.skip("tmpfs full-disk test (no --tmpfs given: needs root to mount)")
@@ -414,36 +425,7 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
                 ..opts.clone()
             };
             let url = fresh_database(&o, "full", &dir).await?;
-            let _ = std::fs::remove_file(tmpfs.join("ballast"));
-            let mut spec = ServerSpec::new(&o, &url, dir.join("server-tmpfs.log"))?;
-            spec.serve_args = vec!["--demo-calls".into(), "5000".into()];
-            let mut s = spec.start().await?;
-            s.kill().await;
-            let free = free_bytes(tmpfs);
-            v.fig(format!(
-                "tmpfs {} (PostgreSQL's files): {:.1} MiB free after the demo fixture",
-                tmpfs.display(),
-                free as f64 / 1048576.0
-            ));
-            let ballast_path = tmpfs.join("ballast");
-            let bp = ballast_path.clone();
-            let t = tmpfs.clone();
-            scenario(
-                &mut v,
-                &spec,
-                &url,
-                Scenario {
-                    name: "pg-tmpfs-full",
-                    start_fault: Box::new(move || fill(&t, &bp, 1536 * 1024)),
-                    end_fault: Box::new(|| {
-                        std::fs::remove_file(&ballast_path).map_err(err("rm ballast"))
-                    }),
-                    healthy_for: Duration::ZERO,
-                    fault_for,
-                    self_starting: true,
-                },
-            )
-            .await?;
+            tmpfs_full(&mut v, &o, &url, tmpfs, &dir, "pg-tmpfs-full", fault_for).await?;
         }
         (Backend::Postgres, _) => v.skip(
             "full-disk test on PostgreSQL (needs root: a tmpfs for a second cluster's files)",
