@@ -30,6 +30,11 @@ impl Projection {
     pub fn days_left(&self) -> i64 {
         (self.month.days() * DAY_SECS - self.elapsed_secs) / DAY_SECS
     }
+
+    /// Whole hours left besides [`Self::days_left`] (the rest of today is in the estimate).
+    pub fn hours_left(&self) -> i64 {
+        (self.month.days() * DAY_SECS - self.elapsed_secs) % DAY_SECS / 3_600
+    }
 }
 
 /// Does the range call for an estimate? Only when it includes today.
@@ -96,6 +101,7 @@ mod tests {
         // Noon on the last day of a 31-day month: half a day left.
         let p = month_end(day("2026-12-31"), 43_200, m("61"), m("14"), 7);
         assert_eq!(p.projected, m("62"));
+        assert_eq!((p.days_left(), p.hours_left()), (0, 12));
         // The first hour of a month: a lump charge is counted once, not 31 × 24 times.
         let p = month_end(day("2026-12-01"), 3_600, m("60"), Micros::ZERO, 7);
         assert_eq!(p.projected, m("60"));

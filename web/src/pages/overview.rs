@@ -481,10 +481,11 @@ fn OverviewBody(data: Arc<OverviewData>) -> impl IntoView {
                 </p>
                 <p class="previous">
                     {format!(
-                        "{of} by {month_end}: {} so far this month, plus {} a day (the average of the last 7 full days, monthly charges left out) for the {} days left.",
+                        "{of} by {month_end}: {} so far this month, plus {} a day (the average of the last 7 full days, monthly charges left out) for the {} days and {} hours left.",
                         money(p.month_to_date),
                         money(p.daily_rate),
                         p.days_left(),
+                        p.hours_left(),
                     )}
                 </p>
             </section>
