@@ -46,8 +46,11 @@ pub struct Opts {
     pub pg_url: Option<String>,
     pub work: PathBuf,
     pub full: bool,
-    /// `disk`: a mounted 20 MiB tmpfs.
+    /// `disk`: a mounted tmpfs (SQLite: 20 MiB, the database file goes there; PostgreSQL: the
+    /// small cluster of `pg_tmpfs_url` has its files there).
     pub tmpfs: Option<PathBuf>,
+    /// `disk` on PostgreSQL: a cluster whose files are on `tmpfs`.
+    pub pg_tmpfs_url: Option<String>,
     /// `disk`: the LD_PRELOAD fault shim.
     pub shim: Option<PathBuf>,
     /// Extra time budget factor (1 = default bounds).

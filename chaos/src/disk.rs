@@ -363,7 +363,7 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         Duration::from_secs(4)
     };
 
-    // 1. A full disk (SQLite only: the file is on the tmpfs).
+    // 1. A full disk (SQLite: the file is on the tmpfs; PostgreSQL: the cluster's files are).
     match (opts.backend, &opts.tmpfs) {
         (Backend::Sqlite, Some(tmpfs)) => {
             let url = format!("sqlite://{}", tmpfs.join("full.db").display());
@@ -405,7 +405,49 @@ pub async fn run(opts: &Opts) -> Res<Verdict> {
         (Backend::Sqlite, None) => {
             v.skip("tmpfs full-disk test (no --tmpfs given: needs root to mount)")
         }
-        (Backend::Postgres, _) => v.skip("full-disk test on PostgreSQL (optional; not done)"),
+        (Backend::Postgres, Some(tmpfs)) if opts.pg_tmpfs_url.is_some() => {
+            // The cluster's files are on the tmpfs: a full disk is PostgreSQL's own ENOSPC
+            // (relation extension, WAL segments), met by the server as SQLSTATE 53100 or a lost
+            // connection.
+            let o = Opts {
+                pg_url: opts.pg_tmpfs_url.clone(),
+                ..opts.clone()
+            };
+            let url = fresh_database(&o, "full", &dir).await?;
+            let _ = std::fs::remove_file(tmpfs.join("ballast"));
+            let mut spec = ServerSpec::new(&o, &url, dir.join("server-tmpfs.log"))?;
+            spec.serve_args = vec!["--demo-calls".into(), "5000".into()];
+            let mut s = spec.start().await?;
+            s.kill().await;
+            let free = free_bytes(tmpfs);
+            v.fig(format!(
+                "tmpfs {} (PostgreSQL's files): {:.1} MiB free after the demo fixture",
+                tmpfs.display(),
+                free as f64 / 1048576.0
+            ));
+            let ballast_path = tmpfs.join("ballast");
+            let bp = ballast_path.clone();
+            let t = tmpfs.clone();
+            scenario(
+                &mut v,
+                &spec,
+                &url,
+                Scenario {
+                    name: "pg-tmpfs-full",
+                    start_fault: Box::new(move || fill(&t, &bp, 1536 * 1024)),
+                    end_fault: Box::new(|| {
+                        std::fs::remove_file(&ballast_path).map_err(err("rm ballast"))
+                    }),
+                    healthy_for: Duration::ZERO,
+                    fault_for,
+                    self_starting: true,
+                },
+            )
+            .await?;
+        }
+        (Backend::Postgres, _) => v.skip(
+            "full-disk test on PostgreSQL (needs root: a tmpfs for a second cluster's files)",
+        ),
     }
 
     // 2. Injected write errors (SQLite: the server's own writes via LD_PRELOAD).

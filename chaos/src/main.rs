@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! evo-billing-chaos --server target/release/evo-billing-server --backend sqlite|postgres
-//!     [--pg-url postgres://…] [--work DIR] [--full] [--tmpfs DIR] [--shim libfault.so]
+//!     [--pg-url postgres://…] [--work DIR] [--full] [--tmpfs DIR] [--pg-tmpfs-url postgres://…]
+//!     [--shim libfault.so]
 //!     [--seed N] SUITE…        (kill disk reports load)
 //! ```
 //!
@@ -23,7 +24,7 @@ use common::{Backend, Opts};
 
 const USAGE: &str =
     "usage: evo-billing-chaos --server BIN --backend sqlite|postgres [--pg-url URL] \
-[--work DIR] [--full] [--tmpfs DIR] [--shim SO] [--seed N] SUITE… (kill disk reports load)";
+[--work DIR] [--full] [--tmpfs DIR] [--pg-tmpfs-url URL] [--shim SO] [--seed N] SUITE… (kill disk reports load)";
 
 fn parse() -> Result<(Opts, Vec<String>), String> {
     let mut args = std::env::args().skip(1);
@@ -33,6 +34,7 @@ fn parse() -> Result<(Opts, Vec<String>), String> {
     let mut work = PathBuf::from("target/chaos");
     let mut full = false;
     let mut tmpfs = None;
+    let mut pg_tmpfs_url = None;
     let mut shim = None;
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -54,6 +56,7 @@ fn parse() -> Result<(Opts, Vec<String>), String> {
             "--work" => work = PathBuf::from(value("--work")?),
             "--full" => full = true,
             "--tmpfs" => tmpfs = Some(PathBuf::from(value("--tmpfs")?)),
+            "--pg-tmpfs-url" => pg_tmpfs_url = Some(value("--pg-tmpfs-url")?),
             "--shim" => shim = Some(PathBuf::from(value("--shim")?)),
             "--seed" => seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
             "-h" | "--help" => return Err(USAGE.into()),
@@ -76,6 +79,7 @@ fn parse() -> Result<(Opts, Vec<String>), String> {
             work,
             full,
             tmpfs,
+            pg_tmpfs_url,
             shim,
             seed,
         },

@@ -100,6 +100,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             customers: value("--customers", 10_000),
             secs: value("--secs", 10) as u32,
             reuse: args.iter().any(|a| a == "--reuse"),
+            reads_only: args.iter().any(|a| a == "--reads-only"),
             baseline,
         })?;
         println!("{md}");

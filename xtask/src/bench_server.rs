@@ -270,6 +270,8 @@ pub struct Options {
     pub customers: u64,
     pub secs: u32,
     pub reuse: bool,
+    /// Only the reads (the writes table is left out of the section).
+    pub reads_only: bool,
     /// The git revision the write throughput is compared with.
     pub baseline: String,
 }
@@ -554,7 +556,11 @@ fn writes(
 /// Runs the server benchmark; returns the Markdown section.
 pub fn run_server_bench(opts: &Options) -> Result<String, String> {
     ensure_wrk()?;
-    let baseline = baseline_binary(&opts.baseline)?;
+    let baseline = if opts.reads_only {
+        PathBuf::new()
+    } else {
+        baseline_binary(&opts.baseline)?
+    };
     run(cmd("cargo").args(["build", "--release", "-p", "evo-billing-server"]))?;
     let bin = util::root().join("target/release/evo-billing-server");
     let pg = crate::postgres::PgServer::start_durable("bench", opts.reuse);
@@ -573,6 +579,9 @@ pub fn run_server_bench(opts: &Options) -> Result<String, String> {
         let (t, n) = reads(&bin, backend, *pg, opts)?;
         read_rows.push_str(&t);
         notes.extend(n);
+        if opts.reads_only {
+            continue;
+        }
         write_rows.push_str(&writes(
             &bin,
             &baseline,
@@ -600,6 +609,9 @@ pub fn run_server_bench(opts: &Options) -> Result<String, String> {
     );
     for n in &notes {
         md.push_str(&format!("- {n}\n"));
+    }
+    if opts.reads_only {
+        return Ok(md);
     }
     md.push_str(&format!(
         "\n### Writes: this revision beside `{}`\n\nEach binary on its own fresh database \

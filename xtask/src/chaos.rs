@@ -104,6 +104,8 @@ pub fn run_chaos(args: &[String]) -> Result<(), String> {
         let mut extra: Vec<String> = Vec::new();
         let mut _tmpfs = None;
         let mut _pg = None;
+        // Declared after its tmpfs, so it stops before the tmpfs is unmounted.
+        let mut _pg_small = None;
         if *backend == "sqlite" && suites.iter().any(|s| s == "disk") {
             extra.push("--shim".into());
             extra.push(shim.display().to_string());
@@ -133,6 +135,30 @@ pub fn run_chaos(args: &[String]) -> Result<(), String> {
                     failed = true;
                     continue;
                 }
+            }
+        }
+        if *backend == "postgres" && suites.iter().any(|s| s == "disk") {
+            // The full-disk test: a second, small cluster whose files are on a 96 MiB tmpfs.
+            if is_root() {
+                let dir = work.join("pg-tmpfs");
+                let t = Tmpfs::mount(&dir, "96m")?;
+                match crate::postgres::PgServer::start_small_in(&dir.join("pg")) {
+                    Ok(pg) => {
+                        extra.push("--tmpfs".into());
+                        extra.push(dir.display().to_string());
+                        extra.push("--pg-tmpfs-url".into());
+                        extra.push(pg.url.clone());
+                        _tmpfs = Some(t);
+                        _pg_small = Some(pg);
+                    }
+                    Err(e) => eprintln!(
+                        "\n!!!!!!!! PostgreSQL on a tmpfs did not start ({e}): the PostgreSQL full-disk test will NOT run !!!!!!!!\n"
+                    ),
+                }
+            } else {
+                eprintln!(
+                    "\n!!!!!!!! not root: the PostgreSQL full-disk test will NOT run !!!!!!!!\n"
+                );
             }
         }
         let mut c = cmd(harness.to_str().unwrap_or("evo-billing-chaos"));

@@ -67,7 +67,7 @@ const HELP: &str = "usage: cargo xtask <command>
   serve   run the product
   bench   run the benchmarks and write docs/BENCHMARKS.md
           (bench package | bench web | bench server [--customers N] [--secs S] [--reuse]
-          [--baseline REV]; server: reads at N=10,000 customers, writes beside the baseline
+          [--baseline REV] [--reads-only]; server: reads at N=10,000 customers, writes beside the baseline
           revision (default dcdcda2, before the server's restructure); --reuse measures the data
           already loaded)
   chaos   reliability suites against a real server process (docs/RELIABILITY.md):

@@ -73,9 +73,24 @@ impl PgServer {
         PgServer::start_with(purpose, true, reuse)
     }
 
+    /// Starts a fresh, small cluster in `root` (a directory on a small filesystem, for the
+    /// full-disk test): 1 MiB WAL segments, little WAL kept, 16 MB of shared buffers.
+    pub fn start_small_in(root: &Path) -> Result<PgServer, String> {
+        PgServer::start_in(root.to_path_buf(), false, false, true)
+    }
+
     fn start_with(purpose: &str, durable: bool, reuse: bool) -> Result<PgServer, String> {
-        let bin = ensure_installed()?;
         let root = util::root().join("target").join(format!("pg-{purpose}"));
+        PgServer::start_in(root, durable, reuse, false)
+    }
+
+    fn start_in(
+        root: PathBuf,
+        durable: bool,
+        reuse: bool,
+        small: bool,
+    ) -> Result<PgServer, String> {
+        let bin = ensure_installed()?;
         let reusing = reuse && root.join("data").join("PG_VERSION").exists();
         if !reusing {
             let _ = std::fs::remove_dir_all(&root);
@@ -96,16 +111,9 @@ impl PgServer {
             std::process::ExitStatus::default()
         } else {
             pg_command(&bin, "initdb")
-                .args([
-                    "-A",
-                    "trust",
-                    "-U",
-                    "postgres",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                    "-D",
-                ])
+                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+                .args(small.then_some("--wal-segsize=1"))
+                .arg("-D")
                 .arg(&data)
                 .stdout(Stdio::null())
                 .status()
@@ -120,8 +128,13 @@ impl PgServer {
         } else {
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         };
+        let buffers = if small {
+            " -c shared_buffers=16MB -c min_wal_size=2MB -c max_wal_size=8MB"
+        } else {
+            " -c shared_buffers=512MB"
+        };
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB{relaxed}",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200{buffers}{relaxed}",
             root.display()
         );
         let status = pg_command(&bin, "pg_ctl")

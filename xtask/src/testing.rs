@@ -230,11 +230,22 @@ pub fn run_all(args: &[String]) -> Result<(), String> {
         ok: api.ok,
     });
 
-    // Opt-in until the server passes them: the short chaos suites (docs/RELIABILITY.md).
-    if args.iter().any(|a| a == "--chaos") {
-        let ok = crate::chaos::run_chaos(&[]).is_ok();
+    // The chaos suites (docs/RELIABILITY.md) against release builds: SIGKILL under load, full
+    // disk and injected I/O errors, report recovery, 256/1,024 connections and slowloris, on
+    // both backends. Short here (about 4 minutes); `--full` runs the long version.
+    if !args.iter().any(|a| a == "--no-chaos") {
+        let chaos_args: Vec<String> = if full {
+            vec!["--full".into()]
+        } else {
+            Vec::new()
+        };
+        let ok = crate::chaos::run_chaos(&chaos_args).is_ok();
         suites.push(Suite {
-            name: "chaos (short: kill, disk, reports, load)",
+            name: if full {
+                "chaos (full: kill, disk, reports, load)"
+            } else {
+                "chaos (short: kill, disk, reports, load)"
+            },
             counts: Counts {
                 passed: u64::from(ok),
                 failed: u64::from(!ok),

@@ -183,3 +183,48 @@ async fn a_full_disk_loses_no_acknowledged_billable_and_writes_recover() {
     );
     other.pool.close().await;
 }
+
+/// Real PostgreSQL errors of the classes a client should retry (SQLSTATE 53 insufficient
+/// resources: a full disk is 53100; 57 operator intervention: a cancelled statement; 08
+/// connection) are "unavailable" (503 + Retry-After); a rule broken by the data is not. (Before:
+/// a numeric SQLSTATE such as 53100 was read as a SQLite result code, so PostgreSQL's
+/// "could not extend file: No space left on device" answered 500 and /healthz stayed 200.)
+async fn resource_errors_are_unavailable(backend: Backend) {
+    use evo_billing_server::store::StoreError;
+    let app = TestApp::new(backend).await;
+    let db = &app.ctx.db;
+    let err =
+        |sql: &'static str| async move { sqlx::query(sql).execute(&db.pool).await.unwrap_err() };
+    match backend {
+        Backend::Postgres => {
+            for code in [
+                "disk_full",
+                "out_of_memory",
+                "query_canceled",
+                "connection_failure",
+            ] {
+                let sql = format!(
+                    "DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '{code}'; END $$"
+                );
+                let e = sqlx::query(&sql).execute(&db.pool).await.unwrap_err();
+                assert!(StoreError::Database(e).is_unavailable(), "{code}");
+            }
+            for code in ["unique_violation", "check_violation", "division_by_zero"] {
+                let sql = format!(
+                    "DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '{code}'; END $$"
+                );
+                let e = sqlx::query(&sql).execute(&db.pool).await.unwrap_err();
+                assert!(!StoreError::Database(e).is_unavailable(), "{code}");
+            }
+        }
+        Backend::Sqlite => {
+            // A rule broken by the data (SQLITE_CONSTRAINT) is not a store out of service.
+            let e = err("INSERT INTO accounts (id) VALUES (NULL)").await;
+            assert!(!StoreError::Database(e).is_unavailable());
+            let e = err("SELECT * FROM no_such_table").await;
+            assert!(!StoreError::Database(e).is_unavailable());
+        }
+    }
+}
+
+on_both_backends!(resource_errors_are_unavailable);
