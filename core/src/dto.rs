@@ -391,6 +391,11 @@ pub struct ListCustomers {
     /// Customers per page: 1 to 10,000 (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_per_page: Option<u32>,
+    /// Only these fields of each customer, comma-separated (ServiceStack AutoQuery's `fields`):
+    /// `id`, `accountId`, `name`, `parentId`, `breadcrumb`, `depth`, in any case; `id` and
+    /// `depth` always come. Absent: every field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<String>,
 }
 
 /// A customer of an account, with its place in the tree.
@@ -413,6 +418,51 @@ pub struct CustomerInfo {
     /// 0 at the root.
     #[serde(default)]
     pub depth: u32,
+}
+
+/// Between the names of a breadcrumb: `Acme / Sales / EMEA`.
+pub const BREADCRUMB_SEPARATOR: &str = " / ";
+
+impl CustomerInfo {
+    /// Fills in the breadcrumbs of a list read without them (`fields` without `breadcrumb`) from
+    /// its names and parents, the way the server writes them. A customer whose parent is not in
+    /// the list (the top of a Customer's subtree) starts from its own name; one without a name
+    /// from its id. Breadcrumbs already there are kept.
+    pub fn fill_breadcrumbs(items: &mut [CustomerInfo]) {
+        let index: std::collections::HashMap<String, usize> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((c.id.clone()?, i)))
+            .collect();
+        let mut chain = Vec::new();
+        for start in 0..items.len() {
+            // Up from `start` to the first customer with a breadcrumb or without a parent here
+            // (at most the whole list: a loop in bad data ends there).
+            let mut at = start;
+            while items[at].breadcrumb.is_none() && chain.len() <= items.len() {
+                chain.push(at);
+                match items[at].parent_id.as_deref().and_then(|p| index.get(p)) {
+                    Some(&parent) if parent != at => at = parent,
+                    _ => break,
+                }
+            }
+            while let Some(i) = chain.pop() {
+                let c = &items[i];
+                let name = c.name.as_deref().or(c.id.as_deref()).unwrap_or_default();
+                let above = c
+                    .parent_id
+                    .as_deref()
+                    .and_then(|p| index.get(p))
+                    .filter(|&&p| p != i)
+                    .and_then(|&p| items[p].breadcrumb.as_deref());
+                let crumb = match above {
+                    Some(a) => format!("{a}{BREADCRUMB_SEPARATOR}{name}"),
+                    None => name.to_string(),
+                };
+                items[i].breadcrumb = Some(crumb);
+            }
+        }
+    }
 }
 
 /// Evo Voice's list shape for customers.
@@ -714,6 +764,46 @@ mod tests {
     use serde_json::json;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn breadcrumbs_from_names_and_parents() {
+        let c = |id: &str, name: Option<&str>, parent: Option<&str>| CustomerInfo {
+            id: Some(id.into()),
+            name: name.map(Into::into),
+            parent_id: parent.map(Into::into),
+            ..Default::default()
+        };
+        // Children before their parents too; a parent outside the list; no name; a loop.
+        let mut items = vec![
+            c("emea", Some("EMEA"), Some("sales")),
+            c("sales", Some("Sales"), Some("acme")),
+            c("acme", Some("Acme"), None),
+            c("top", Some("Top of a subtree"), Some("not-here")),
+            c("nameless", None, Some("acme")),
+            c("kept", Some("Kept"), Some("acme")),
+            c("a", Some("A"), Some("b")),
+            c("b", Some("B"), Some("a")),
+        ];
+        items[5].breadcrumb = Some("As the server wrote it".into());
+        CustomerInfo::fill_breadcrumbs(&mut items);
+        let crumbs: Vec<&str> = items
+            .iter()
+            .map(|i| i.breadcrumb.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            crumbs[..6],
+            [
+                "Acme / Sales / EMEA",
+                "Acme / Sales",
+                "Acme",
+                "Top of a subtree",
+                "Acme / nameless",
+                "As the server wrote it",
+            ]
+        );
+        // Bad data (a loop) ends, with some breadcrumb for each.
+        assert!(crumbs[6].ends_with('A') && crumbs[7].ends_with('B'));
+    }
 
     #[test]
     fn json_matches_the_seed_samples() {

@@ -633,6 +633,13 @@ mod props {
         ) {
             let whole = Micros(v).to_f64();
             prop_assert_eq!(Micros::from_f64(whole), Micros::from_f64_text(whole));
+            // The doubles next to a whole amount: their shortest texts carry many digits.
+            let whole_bits = whole.to_bits();
+            for near in [whole_bits.wrapping_add(1), whole_bits.wrapping_sub(1)].map(f64::from_bits) {
+                if near.is_finite() {
+                    prop_assert_eq!(Micros::from_f64(near), Micros::from_f64_text(near));
+                }
+            }
             let finer = (v as f64 * 10.0 + tenths as f64) / 1e7;
             prop_assert_eq!(Micros::from_f64(finer), Micros::from_f64_text(finer));
             let half = (v as f64 + 0.5) / 1e6;

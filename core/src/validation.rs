@@ -600,6 +600,52 @@ pub struct CustomerListQuery {
     /// From 0.
     pub page: u32,
     pub count_per_page: u32,
+    pub fields: CustomerFields,
+}
+
+/// The fields of a customer that ListCustomers returns (`id` and `depth` always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerFields {
+    pub account_id: bool,
+    pub name: bool,
+    pub parent_id: bool,
+    pub breadcrumb: bool,
+}
+
+impl CustomerFields {
+    pub const ALL: CustomerFields = CustomerFields {
+        account_id: true,
+        name: true,
+        parent_id: true,
+        breadcrumb: true,
+    };
+
+    /// Reads a `fields` list: names separated by commas, in any case, blanks around them ignored;
+    /// `None` and an empty list mean every field. Errs with the first name that is not a field.
+    pub fn parse(list: Option<&str>) -> Result<CustomerFields, String> {
+        let names = list.map(str::trim).filter(|l| !l.is_empty());
+        let Some(names) = names else {
+            return Ok(CustomerFields::ALL);
+        };
+        let mut f = CustomerFields {
+            account_id: false,
+            name: false,
+            parent_id: false,
+            breadcrumb: false,
+        };
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let slot = match name.to_ascii_lowercase().as_str() {
+                "id" | "depth" => continue,
+                "accountid" => &mut f.account_id,
+                "name" => &mut f.name,
+                "parentid" => &mut f.parent_id,
+                "breadcrumb" => &mut f.breadcrumb,
+                _ => return Err(name.to_string()),
+            };
+            *slot = true;
+        }
+        Ok(f)
+    }
 }
 
 impl Validate for ListCustomers {
@@ -626,12 +672,24 @@ impl Validate for ListCustomers {
                 "'Page' is beyond the last customer any account can have.".into(),
             );
         }
+        let fields = CustomerFields::parse(self.fields.as_deref()).unwrap_or_else(|name| {
+            let shown: String = name.chars().take(40).collect();
+            c.push(
+                "NotSupported",
+                "Fields",
+                format!(
+                    "'Fields' names '{shown}', which is not a field of a customer (id, accountId, name, parentId, breadcrumb, depth)."
+                ),
+            );
+            CustomerFields::ALL
+        });
         let valid = account_id.map(|account_id| CustomerListQuery {
             account_id,
             parent_id,
             name_filter,
             page,
             count_per_page,
+            fields,
         });
         c.finish(valid)
     }
@@ -1401,5 +1459,39 @@ mod tests {
         .validate()
         .unwrap_err();
         assert_eq!(e.fields(), ["CountPerPage"]);
+    }
+
+    #[test]
+    fn customer_list_fields() {
+        let fields = |f: &str| {
+            ListCustomers {
+                account_id: s("acc"),
+                fields: s(f),
+                ..Default::default()
+            }
+            .validate()
+            .map(|q| q.fields)
+        };
+        assert_eq!(
+            ListCustomers {
+                account_id: s("acc"),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap()
+            .fields,
+            CustomerFields::ALL
+        );
+        assert_eq!(fields(" ").unwrap(), CustomerFields::ALL);
+        let f = fields("id, NAME,parentId,,depth ").unwrap();
+        assert!(f.name && f.parent_id && !f.account_id && !f.breadcrumb);
+        assert_eq!(
+            fields("id").unwrap(),
+            CustomerFields::parse(Some("depth")).unwrap()
+        );
+        assert!(fields("accountId,breadcrumb").unwrap().breadcrumb);
+        let e = fields("name,cost").unwrap_err();
+        assert_eq!(e.fields(), ["Fields"]);
+        assert!(e.to_string().contains("'cost'"), "{e}");
     }
 }

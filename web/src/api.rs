@@ -85,12 +85,16 @@ pub async fn customers(account: &str) -> Result<Vec<CustomerInfo>, ApiError> {
             account_id: Some(account.to_string()),
             page: Some(page),
             count_per_page: Some(MAX_PAGE_SIZE),
+            // Without accountId (asked for) and breadcrumbs (built here from names and parents):
+            // less than half the bytes to encode, send and decode at 10,000 customers.
+            fields: Some("id,name,parentId,depth".into()),
             ..Default::default()
         };
         let list: CustomerList = call(client().list_customers_request(&request)).await?;
         let done = !list.has_more_pages || list.items.is_empty() || page >= 100;
         out.extend(list.items);
         if done {
+            CustomerInfo::fill_breadcrumbs(&mut out);
             return Ok(out);
         }
         page += 1;

@@ -158,6 +158,7 @@ const SCHEMAS: &[(&str, &[Field])] = &[
         ("nameFilter", "text", false, "Names containing this text, case-insensitively"),
         ("page", "page", false, "From 0"),
         ("countPerPage", "count-per-page", false, "1 to 10000 (default 10000)"),
+        ("fields", "customer-fields", false, "Only these fields of each customer, comma-separated (id and depth always come); absent: all"),
     ]),
     ("CustomerList", &[
         ("items", "[CustomerInfo", true, "In tree order: parents before children"),
@@ -224,6 +225,9 @@ const SCHEMAS: &[(&str, &[Field])] = &[
 ];
 
 /// Text core accepts as an identifier or a name: no control characters, not blank.
+/// ListCustomers' `fields`: field names of a customer, comma-separated (the server also takes any
+/// case and blanks around the names).
+const CUSTOMER_FIELDS: &str = "^((id|accountId|name|parentId|breadcrumb|depth)(,(id|accountId|name|parentId|breadcrumb|depth))*)?$";
 const TEXT: &str = r"^[^\x00-\x1f\x7f-\x9f]*$";
 const NOT_BLANK: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
 /// An API date (`core::date_range::parse_api_date`): `YYYY-MM-DD`, or an ISO-8601 date-time
@@ -252,6 +256,7 @@ fn kind_schema(kind: &str) -> Value {
         "account-sid" => json!({"type": "string", "pattern": "^AC[0-9A-Fa-f]{32}$"}),
         // page × countPerPage must stay within 10,000,000: any page up to 1000 does.
         "page" => json!({"type": "integer", "minimum": 0, "maximum": 1000}),
+        "customer-fields" => json!({"type": "string", "pattern": CUSTOMER_FIELDS}),
         "count-per-page" => json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
         "key-days" => json!({"type": "integer", "minimum": 1, "maximum": MAX_API_KEY_DAYS}),
         "usage-granularity" | "series-granularity" => {

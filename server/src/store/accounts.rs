@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use evo_billing_core::dto::BREADCRUMB_SEPARATOR;
 use sqlx::{Any, Row, Transaction};
 
 use super::{parse_col, Backend, Store, StoreError, StoreResult};
@@ -562,7 +563,10 @@ async fn parent_place(
 fn place_below(parent: Option<&(String, String)>, id: &str, name: &str) -> (String, String) {
     match parent {
         None => (format!("/{id}/"), name.to_string()),
-        Some((p, b)) => (format!("{p}{id}/"), format!("{b} / {name}")),
+        Some((p, b)) => (
+            format!("{p}{id}/"),
+            format!("{b}{BREADCRUMB_SEPARATOR}{name}"),
+        ),
     }
 }
 

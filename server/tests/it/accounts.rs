@@ -110,6 +110,73 @@ async fn list_customers_in_tree_order_with_scope(backend: Backend) {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 }
 
+/// `fields` leaves out what a caller does not need; the breadcrumbs left out are rebuilt by core's
+/// rule (what the dashboard does) exactly as the server writes them, moves and renames included.
+async fn list_customers_with_fewer_fields(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let t = app.sign_in(MANAGER_A).await;
+    // A move and a rename first, so the stored breadcrumbs are rewritten ones.
+    let r = app
+        .post_json("/customers/cus-a4", Some(&t), json!({"parentId": "cus-a3"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .post_json(
+            "/customers/cus-a2",
+            Some(&t),
+            json!({"name": "Acme Sales & Care"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let full = app.get("/customers?accountId=acc-a", Some(&t)).await.json();
+    let r = app
+        .get(
+            "/customers?accountId=acc-a&fields=id,name,parentId,depth",
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let lean = r.json();
+    assert_eq!(
+        lean["items"][2],
+        json!({"id": "cus-a3", "name": "Acme Sales, \"EMEA\"", "parentId": "cus-a2", "depth": 2})
+    );
+    assert_eq!(lean["totalCount"], full["totalCount"]);
+    let mut items: Vec<evo_billing_core::dto::CustomerInfo> =
+        serde_json::from_value(lean["items"].clone()).unwrap();
+    evo_billing_core::dto::CustomerInfo::fill_breadcrumbs(&mut items);
+    let rebuilt: Vec<_> = items.iter().map(|c| json!(c.breadcrumb)).collect();
+    let stored: Vec<_> = full["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["breadcrumb"].clone())
+        .collect();
+    assert_eq!(rebuilt, stored);
+    assert_eq!(
+        stored[3],
+        json!("Acme Holdings / Acme Sales & Care / Acme Sales, \"EMEA\" / Globex")
+    );
+    // Any case, blanks; id and depth always; an unknown field is a 400 on `Fields`.
+    let v = app
+        .get(
+            "/customers?accountId=acc-a&fields=%20ID%20,BreadCrumb",
+            Some(&t),
+        )
+        .await
+        .json();
+    assert_eq!(
+        v["items"][0],
+        json!({"id": "cus-a1", "breadcrumb": "Acme Holdings", "depth": 0})
+    );
+    let r = app
+        .get("/customers?accountId=acc-a&fields=id,cost", Some(&t))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.error_fields(), ["Fields"]);
+    assert!(r.text().contains("'cost'"), "{}", r.text());
+}
+
 async fn create_and_rename_accounts(backend: Backend) {
     let app = TestApp::new(backend).await;
     let admin = app.sign_in(ADMIN).await;
@@ -560,6 +627,7 @@ on_both_backends!(
     list_accounts_per_role,
     list_customers_in_tree_order_with_scope,
     list_customers_of_a_big_tree_whole_and_paged,
+    list_customers_with_fewer_fields,
     create_and_rename_accounts,
     create_customers,
     move_and_rename_customers,

@@ -11,7 +11,7 @@ use evo_billing_core::dto::{
     AccountInfo, AccountList, CreateAccount, CreateCustomer, CustomerInfo, CustomerList,
     ListAccounts, ListCustomers, Role, UpdateAccount, UpdateCustomer,
 };
-use evo_billing_core::validation::{NewParent, Validate};
+use evo_billing_core::validation::{CustomerFields, NewParent, Validate};
 
 use crate::auth::Principal;
 use crate::http::call::{Bind, Caller};
@@ -36,12 +36,17 @@ fn account_info(a: &Account) -> AccountInfo {
 }
 
 fn customer_info(c: &CustomerRow) -> CustomerInfo {
+    customer_fields(c, CustomerFields::ALL)
+}
+
+/// A customer with the fields a ListCustomers asked for (`id` and `depth` always).
+fn customer_fields(c: &CustomerRow, f: CustomerFields) -> CustomerInfo {
     CustomerInfo {
         id: Some(c.id.clone()),
-        account_id: Some(c.account_id.clone()),
-        name: Some(c.name.clone()),
-        parent_id: c.parent_id.clone(),
-        breadcrumb: Some(c.breadcrumb.clone()),
+        account_id: f.account_id.then(|| c.account_id.clone()),
+        name: f.name.then(|| c.name.clone()),
+        parent_id: c.parent_id.clone().filter(|_| f.parent_id),
+        breadcrumb: f.breadcrumb.then(|| c.breadcrumb.clone()),
         depth: c.depth(),
     }
 }
@@ -137,7 +142,11 @@ pub async fn list_customers(
         .await?;
     let total_pages = (page.total + per_page - 1) / per_page;
     Ok(Reply(CustomerList {
-        items: page.items.iter().map(customer_info).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|c| customer_fields(c, q.fields))
+            .collect(),
         total_count: page.total,
         total_pages,
         has_more_pages: i64::from(q.page) + 1 < total_pages,
