@@ -634,15 +634,18 @@ impl CustomerFields {
             breadcrumb: false,
         };
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let slot = match name.to_ascii_lowercase().as_str() {
-                "id" | "depth" => continue,
-                "accountid" => &mut f.account_id,
-                "name" => &mut f.name,
-                "parentid" => &mut f.parent_id,
-                "breadcrumb" => &mut f.breadcrumb,
-                _ => return Err(name.to_string()),
-            };
-            *slot = true;
+            let is = |field: &str| name.eq_ignore_ascii_case(field);
+            if is("accountId") {
+                f.account_id = true;
+            } else if is("name") {
+                f.name = true;
+            } else if is("parentId") {
+                f.parent_id = true;
+            } else if is("breadcrumb") {
+                f.breadcrumb = true;
+            } else if !is("id") && !is("depth") {
+                return Err(name.to_string());
+            }
         }
         Ok(f)
     }
@@ -677,9 +680,7 @@ impl Validate for ListCustomers {
             c.push(
                 "NotSupported",
                 "Fields",
-                format!(
-                    "'Fields' names '{shown}', which is not a field of a customer (id, accountId, name, parentId, breadcrumb, depth)."
-                ),
+                format!("'{shown}' is not a field of a customer (id, accountId, name, parentId, breadcrumb, depth)."),
             );
             CustomerFields::ALL
         });

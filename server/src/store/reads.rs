@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
-use super::terms::{cover, Term, Tier};
+use super::terms::{clip, cover, Term, Tier};
 use super::{unpack, Backend, Store, StoreResult};
 use crate::model::CustomerBilling;
 
@@ -224,20 +224,26 @@ impl Reads<'_> {
             g => range.periods(g),
         };
         let tier = tier_of(granularity);
+        let mut tx = self.snapshot().await?;
+        let data = bounds_in(self.0, &mut tx, &BILLING, account_id).await?;
+        // The tier's period of a period of the series; whole when the range holds all its days
+        // with data (this month up to today is this month's row, as in `cover`).
+        let row_of = |p: &DateRange| tier.map(|t| t.start(span(*p).0));
         let whole = |p: &DateRange| {
             tier.is_some_and(|t| {
                 let (a, b) = span(*p);
-                t.start(a) == a && t.end(a) == b
+                let period = (t.start(a), t.end(t.start(a)));
+                period == (a, b) || data.is_none_or(|d| clip(period, d) == clip((a, b), d))
             })
         };
-        let mut tx = self.snapshot().await?;
-        // Whole periods, summed per start by the database (no subtree: that needs the keys).
+        // Whole periods, summed per start by the database (no subtree: that needs the keys):
+        // for the account, one row of `billing_totals` each.
         let mut grouped: HashMap<i64, (Sums, i64)> = HashMap::new();
         if let (Some(t), None) = (tier, &subtree) {
             let starts: Vec<i64> = periods
                 .iter()
                 .filter(|p| whole(p))
-                .map(|p| span(*p).0)
+                .filter_map(row_of)
                 .collect();
             if let (Some(first), Some(last)) = (starts.first(), starts.last()) {
                 grouped = self
@@ -248,20 +254,21 @@ impl Reads<'_> {
         let mut out = Vec::with_capacity(periods.len());
         for period in periods {
             let (sums, customers) = if whole(&period) && subtree.is_none() {
-                grouped.remove(&span(period).0).unwrap_or_default()
+                row_of(&period)
+                    .and_then(|start| grouped.remove(&start))
+                    .unwrap_or_default()
             } else {
-                let terms = if whole(&period) {
-                    let (a, _) = span(period);
-                    let t = tier.unwrap_or(Tier::Day);
-                    vec![Term {
-                        tier: t,
-                        first: a,
-                        last: a,
-                        sign: 1,
-                    }]
-                } else {
-                    self.terms(&mut tx, &BILLING, account_id, period).await?
-                };
+                let terms =
+                    if let (true, Some(t), Some(start)) = (whole(&period), tier, row_of(&period)) {
+                        vec![Term {
+                            tier: t,
+                            first: start,
+                            last: start,
+                            sign: 1,
+                        }]
+                    } else {
+                        self.terms(&mut tx, &BILLING, account_id, period).await?
+                    };
                 let per = self
                     .per_key(&mut tx, &BILLING, account_id, &terms, customer_id)
                     .await?;
@@ -298,18 +305,18 @@ impl Reads<'_> {
         customer_id: Option<&str>,
     ) -> StoreResult<HashMap<i64, (Sums, i64)>> {
         let db = self.0;
-        let mut sql = String::from(
+        let sql = if customer_id.is_none() {
+            "SELECT start, customers_billed AS customers, billed_calls AS b, \
+             international_calls AS ic, international_micros AS im, recorded_calls AS r \
+             FROM billing_totals WHERE account_id = ? AND tier = ? AND start BETWEEN ? AND ?"
+        } else {
             "SELECT start, CAST(COUNT(*) AS BIGINT) AS customers, \
              CAST(SUM(billed_calls) AS BIGINT) AS b, CAST(SUM(international_calls) AS BIGINT) AS ic, \
              CAST(SUM(international_micros) AS BIGINT) AS im, CAST(SUM(recorded_calls) AS BIGINT) AS r \
              FROM billing_rollup WHERE account_id = ? AND tier = ? AND start BETWEEN ? AND ? \
-             AND billed_calls > 0",
-        );
-        if customer_id.is_some() {
-            sql.push_str(" AND customer_id = ?");
-        }
-        sql.push_str(" GROUP BY start");
-        let sql = db.sql(&sql).into_owned();
+             AND billed_calls > 0 AND customer_id = ? GROUP BY start"
+        };
+        let sql = db.sql(sql).into_owned();
         let mut q = sqlx::query(&sql)
             .bind(account_id)
             .bind(tier.number())

@@ -10,6 +10,10 @@
 //! - bulk loads rebuild the tier-0 rows of the days they touch from the raw tables and add the
 //!   difference to the higher tiers ([`Rollups::rebuild`]).
 //!
+//! `billing_totals` sums `billing_rollup` per account and period, with how many customers were
+//! billed in it; every write above updates it in the same transaction ([`add_totals`]), so an
+//! account's series of whole periods reads one row per period.
+//!
 //! A billable whose call has not arrived yet is kept, and counted when the import that brings its
 //! call rebuilds the call's day. [`Rollups::check`] recomputes everything from the raw tables.
 
@@ -32,6 +36,8 @@ pub(super) struct Table {
     /// The column the sums are per (besides account, tier and start).
     pub key: &'static str,
     pub values: &'static [&'static str],
+    /// Whether `billing_totals` sums this table's rows per period (billing only).
+    pub totals: bool,
 }
 
 pub(super) const BILLING: Table = Table {
@@ -43,13 +49,20 @@ pub(super) const BILLING: Table = Table {
         "international_micros",
         "recorded_calls",
     ],
+    totals: true,
 };
 
 pub(super) const USAGE: Table = Table {
     name: "usage_rollup",
     key: "category",
     values: &["count", "usage_micros", "price_micros"],
+    totals: false,
 };
+
+/// The account totals of `billing_rollup` per tier and period (migration 0005): the sums of all
+/// its customers' rows and how many of them were billed, in the columns `customers_billed,
+/// billed_calls, international_calls, international_micros, recorded_calls`.
+pub(super) const TOTALS: &str = "billing_totals";
 
 /// Tier 0 of `billing_rollup` recomputed from billables and calls, for one account and a range of
 /// days (binds: account, first day, last day), in the columns `account_id, tier, start,
@@ -100,6 +113,7 @@ pub(super) async fn add(
     tiers: &[Tier],
 ) -> StoreResult<()> {
     let n = table.values.len();
+    let mut changes: Vec<RowChange> = Vec::new();
     for &tier in tiers {
         let mut rows: BTreeMap<(i64, &str), Sums> = BTreeMap::new();
         for d in deltas {
@@ -116,10 +130,17 @@ pub(super) async fn add(
             .map(|c| format!("{c} = {t}.{c} + excluded.{c}", t = table.name))
             .collect::<Vec<_>>()
             .join(", ");
+        // With totals, each row's new first value comes back: with the delta, whether the
+        // row's customer became billed (or stopped being) in the period.
+        let returning = if table.totals {
+            format!(" RETURNING start, {}, {}", table.key, table.values[0])
+        } else {
+            String::new()
+        };
         for chunk in rows.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO {t} (account_id, tier, start, {k}, {cols}) VALUES {vals} \
-                 ON CONFLICT (account_id, tier, start, {k}) DO UPDATE SET {set}",
+                 ON CONFLICT (account_id, tier, start, {k}) DO UPDATE SET {set}{returning}",
                 t = table.name,
                 k = table.key,
                 cols = table.values.join(", "),
@@ -137,8 +158,87 @@ pub(super) async fn add(
                     q = q.bind(*v);
                 }
             }
-            q.execute(&mut **tx).await?;
+            if !table.totals {
+                q.execute(&mut **tx).await?;
+                continue;
+            }
+            let delta: HashMap<(i64, &str), &Sums> =
+                chunk.iter().map(|((st, k), s)| ((*st, *k), s)).collect();
+            for row in q.fetch_all(&mut **tx).await? {
+                let start: i64 = row.try_get(0)?;
+                let key: String = row.try_get(1)?;
+                let after: i64 = row.try_get(2)?;
+                if let Some(d) = delta.get(&(start, key.as_str())) {
+                    changes.push(RowChange {
+                        tier,
+                        start,
+                        billed_before: after - d[0],
+                        delta: **d,
+                    });
+                }
+            }
         }
+    }
+    add_totals(db, tx, account_id, &changes).await
+}
+
+/// A change of one customer's `billing_rollup` row: its tier and period, its billed calls
+/// before, and what was added to its sums.
+pub(super) struct RowChange {
+    pub tier: Tier,
+    pub start: i64,
+    pub billed_before: i64,
+    pub delta: Sums,
+}
+
+/// Adds `changes` (of one account's `billing_rollup` rows) to `billing_totals`, in the caller's
+/// transaction: the sums, and a customer more (or fewer) billed where a row's billed calls went
+/// from none to some (or back).
+pub(super) async fn add_totals(
+    db: &Store,
+    tx: &mut Transaction<'_, Any>,
+    account_id: &str,
+    changes: &[RowChange],
+) -> StoreResult<()> {
+    let mut rows: BTreeMap<(i64, i64), [i64; 5]> = BTreeMap::new();
+    for c in changes {
+        let e = rows.entry((c.tier.number(), c.start)).or_default();
+        let after = c.billed_before + c.delta[0];
+        e[0] += i64::from(after > 0) - i64::from(c.billed_before > 0);
+        for (acc, v) in e[1..].iter_mut().zip(c.delta) {
+            *acc += v;
+        }
+    }
+    rows.retain(|_, s| s.iter().any(|v| *v != 0));
+    let rows: Vec<_> = rows.into_iter().collect();
+    let cols = [
+        "customers_billed",
+        "billed_calls",
+        "international_calls",
+        "international_micros",
+        "recorded_calls",
+    ];
+    let set = cols
+        .iter()
+        .map(|c| format!("{c} = {TOTALS}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO {TOTALS} (account_id, tier, start, {}) VALUES {} \
+             ON CONFLICT (account_id, tier, start) DO UPDATE SET {set}",
+            cols.join(", "),
+            values_list(chunk.len(), 3 + cols.len()),
+        );
+        let sql = db.sql(&sql).into_owned();
+        let mut q = sqlx::query(&sql);
+        for ((tier, start), sums) in chunk {
+            q = q.bind(account_id).bind(*tier).bind(*start);
+            for v in sums {
+                q = q.bind(*v);
+            }
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -236,6 +336,9 @@ impl Rollups<'_> {
                     .await?;
                 }
                 let after = day_rows(db, tx, table, account_id, (from, to)).await?;
+                if table.totals {
+                    add_totals(db, tx, account_id, &day_changes(&before, &after)).await?;
+                }
                 let deltas = differences(before, after);
                 add(
                     db,
@@ -266,6 +369,14 @@ impl Rollups<'_> {
                 .bind(&account.id)
                 .execute(&mut *tx)
                 .await?;
+                if table.totals {
+                    sqlx::query(&db.sql(&format!(
+                        "DELETE FROM {TOTALS} WHERE account_id = ? AND tier > 0"
+                    )))
+                    .bind(&account.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let Some((lo, hi)) = bounds_in(db, &mut tx, table, &account.id).await? else {
                     continue;
                 };
@@ -354,10 +465,86 @@ impl Rollups<'_> {
                     }
                 }
             }
+            problems.extend(check_totals(db, &mut tx, a).await?);
             tx.commit().await?;
         }
         Ok(problems)
     }
+}
+
+/// `billing_totals` of an account against a recomputation from the raw tables (not from the
+/// stored roll-ups, so one bad row is told once, where it is).
+async fn check_totals(
+    db: &Store,
+    tx: &mut Transaction<'_, Any>,
+    account_id: &str,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(&db.sql(BILLING_DAYS))
+        .bind(account_id)
+        .bind(i64::from(i32::MIN))
+        .bind(i64::from(i32::MAX))
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut per_customer: HashMap<(i64, i64, String), Sums> = HashMap::new();
+    for row in rows {
+        let day: i64 = row.try_get(2)?;
+        let customer: String = row.try_get(3)?;
+        let mut sums = Sums::default();
+        for (i, slot) in sums.iter_mut().enumerate() {
+            *slot = row.try_get::<i64, _>(4 + i)?;
+        }
+        for tier in Tier::ALL {
+            let e = per_customer
+                .entry((tier.number(), tier.start(day), customer.clone()))
+                .or_default();
+            for (acc, v) in e.iter_mut().zip(sums) {
+                *acc += v;
+            }
+        }
+    }
+    let mut want: BTreeMap<(i64, i64), [i64; 5]> = BTreeMap::new();
+    for ((tier, start, _), s) in per_customer {
+        let e = want.entry((tier, start)).or_default();
+        e[0] += i64::from(s[0] > 0);
+        for (acc, v) in e[1..].iter_mut().zip(s) {
+            *acc += v;
+        }
+    }
+    let mut have: BTreeMap<(i64, i64), [i64; 5]> = BTreeMap::new();
+    let stored = sqlx::query(&db.sql(&format!(
+        "SELECT tier, start, customers_billed, billed_calls, international_calls, \
+         international_micros, recorded_calls FROM {TOTALS} WHERE account_id = ?"
+    )))
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in stored {
+        let mut sums = [0i64; 5];
+        for (i, slot) in sums.iter_mut().enumerate() {
+            *slot = row.try_get::<i64, _>(2 + i)?;
+        }
+        have.insert((row.try_get(0)?, row.try_get(1)?), sums);
+    }
+    want.retain(|_, s| s.iter().any(|v| *v != 0));
+    have.retain(|_, s| s.iter().any(|v| *v != 0));
+    let mut out = Vec::new();
+    for (k, w) in &want {
+        if have.get(k) != Some(w) {
+            out.push(format!(
+                "{TOTALS}: {account_id} tier {} start {}: stored {:?}, recomputed [customers billed, billed, international, international micros, recorded] {:?}",
+                k.0, k.1, have.get(k), w
+            ));
+        }
+    }
+    for (k, h) in &have {
+        if !want.contains_key(k) {
+            out.push(format!(
+                "{TOTALS}: {account_id} tier {} start {}: stored {:?} for periods without data",
+                k.0, k.1, h
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The non-zero differences `after − before`, as deltas.
@@ -382,6 +569,41 @@ fn differences(
             day,
             sums: b.map(|v| -v),
         });
+    }
+    out
+}
+
+/// The changes of tier-0 rows from `before` to `after` (by key and day), for the totals.
+fn day_changes(
+    before: &HashMap<(String, i64), Sums>,
+    after: &HashMap<(String, i64), Sums>,
+) -> Vec<RowChange> {
+    let zero = Sums::default();
+    let mut out = Vec::new();
+    for (k, b) in before {
+        if !after.contains_key(k) {
+            out.push(RowChange {
+                tier: Tier::Day,
+                start: k.1,
+                billed_before: b[0],
+                delta: b.map(|v| -v),
+            });
+        }
+    }
+    for (k, a) in after {
+        let b = before.get(k).unwrap_or(&zero);
+        if a != b {
+            let mut delta = Sums::default();
+            for i in 0..4 {
+                delta[i] = a[i] - b[i];
+            }
+            out.push(RowChange {
+                tier: Tier::Day,
+                start: k.1,
+                billed_before: b[0],
+                delta,
+            });
+        }
     }
     out
 }

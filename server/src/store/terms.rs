@@ -88,7 +88,7 @@ pub struct Term {
 /// Inclusive day numbers.
 type Span = (i64, i64);
 
-fn clip(a: Span, b: Span) -> Option<Span> {
+pub fn clip(a: Span, b: Span) -> Option<Span> {
     let s = (a.0.max(b.0), a.1.min(b.1));
     (s.0 <= s.1).then_some(s)
 }

@@ -376,6 +376,7 @@ async fn daily_tables_upgrade_to_tiers(backend: Backend) {
     for stmt in [
         "DROP TABLE billing_rollup",
         "DROP TABLE usage_rollup",
+        "DROP TABLE billing_totals",
         "DELETE FROM settings WHERE key = 'rollup_tiers'",
     ] {
         sqlx::query(stmt).execute(&db.pool).await.unwrap();
@@ -383,7 +384,7 @@ async fn daily_tables_upgrade_to_tiers(backend: Backend) {
     for stmt in daily.split(';').filter(|s| !s.trim().is_empty()) {
         sqlx::query(stmt).execute(&db.pool).await.unwrap();
     }
-    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 2")
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version IN (2, 5)")
         .execute(&db.pool)
         .await
         .unwrap();
@@ -457,6 +458,63 @@ async fn daily_tables_upgrade_to_tiers(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(usage[0].leaves["calls-outbound"].price_micros, 42);
+    // The account totals were built too: months and days of the account read from them.
+    let per = |range: DateRange, g: Granularity| {
+        let db = &db;
+        async move {
+            db.reads()
+                .series("acc-u", range, g, None, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.sums.billed_calls,
+                        p.sums.international_micros,
+                        p.customers_billed,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        per(month("2025-12-01", "2026-02-28"), Granularity::Monthly).await,
+        [(2, 1_000_000, 1), (5, 500_000, 2), (1, 250_000, 1)]
+    );
+    assert_eq!(
+        per(month("2026-01-01", "2026-01-03"), Granularity::Daily).await,
+        [(0, 0, 0), (1, 500_000, 1), (0, 0, 0)]
+    );
+    let totals: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM billing_totals WHERE account_id = 'acc-u'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(totals > 0);
+}
+
+/// A bad row of the account totals is told by `check`, and only there (the totals are checked
+/// against the raw tables, not against the roll-ups they sum).
+async fn check_notices_a_corrupted_total(backend: Backend) {
+    let db = fresh_db(backend).await;
+    load(&db).await;
+    assert!(db.rollups().check().await.unwrap().is_empty());
+    sqlx::query(
+        "UPDATE billing_totals SET customers_billed = customers_billed + 1 \
+         WHERE account_id = 'acc-r' AND tier = 2",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let problems = db.rollups().check().await.unwrap();
+    assert!(!problems.is_empty());
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.starts_with("billing_totals: acc-r tier 2 ")),
+        "{problems:?}"
+    );
 }
 
 on_both_backends!(
@@ -464,5 +522,6 @@ on_both_backends!(
     series_equal_brute_force,
     usage_equals_brute_force,
     check_notices_a_corrupted_row,
+    check_notices_a_corrupted_total,
     daily_tables_upgrade_to_tiers,
 );
