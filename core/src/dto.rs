@@ -425,42 +425,30 @@ pub const BREADCRUMB_SEPARATOR: &str = " / ";
 
 impl CustomerInfo {
     /// Fills in the breadcrumbs of a list read without them (`fields` without `breadcrumb`) from
-    /// its names and parents, the way the server writes them. A customer whose parent is not in
-    /// the list (the top of a Customer's subtree) starts from its own name; one without a name
-    /// from its id. Breadcrumbs already there are kept.
+    /// its names and parents, the way the server writes them. The list is in tree order, as
+    /// ListCustomers gives it (sorted by path: each customer right after its parent's earlier
+    /// children's subtrees), so the customers above one are a stack. A customer whose parent is
+    /// not above it (the top of a Customer's subtree) starts from its own name; one without a
+    /// name from its id. Breadcrumbs already there are kept.
     pub fn fill_breadcrumbs(items: &mut [CustomerInfo]) {
-        let index: std::collections::HashMap<String, usize> = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((c.id.clone()?, i)))
-            .collect();
-        let mut chain = Vec::new();
-        for start in 0..items.len() {
-            // Up from `start` to the first customer with a breadcrumb or without a parent here
-            // (at most the whole list: a loop in bad data ends there).
-            let mut at = start;
-            while items[at].breadcrumb.is_none() && chain.len() <= items.len() {
-                chain.push(at);
-                match items[at].parent_id.as_deref().and_then(|p| index.get(p)) {
-                    Some(&parent) if parent != at => at = parent,
-                    _ => break,
+        let mut above: Vec<usize> = Vec::new();
+        for i in 0..items.len() {
+            while let Some(&p) = above.last() {
+                if items[p].id.is_some() && items[p].id == items[i].parent_id {
+                    break;
                 }
+                above.pop();
             }
-            while let Some(i) = chain.pop() {
+            if items[i].breadcrumb.is_none() {
                 let c = &items[i];
                 let name = c.name.as_deref().or(c.id.as_deref()).unwrap_or_default();
-                let above = c
-                    .parent_id
-                    .as_deref()
-                    .and_then(|p| index.get(p))
-                    .filter(|&&p| p != i)
-                    .and_then(|&p| items[p].breadcrumb.as_deref());
-                let crumb = match above {
+                let crumb = match above.last().and_then(|&p| items[p].breadcrumb.as_deref()) {
                     Some(a) => format!("{a}{BREADCRUMB_SEPARATOR}{name}"),
                     None => name.to_string(),
                 };
                 items[i].breadcrumb = Some(crumb);
             }
+            above.push(i);
         }
     }
 }
@@ -773,36 +761,45 @@ mod tests {
             parent_id: parent.map(Into::into),
             ..Default::default()
         };
-        // Children before their parents too; a parent outside the list; no name; a loop.
+        // Tree order; a parent outside the list; no name; a kept breadcrumb; bad data (a loop).
         let mut items = vec![
-            c("emea", Some("EMEA"), Some("sales")),
-            c("sales", Some("Sales"), Some("acme")),
             c("acme", Some("Acme"), None),
-            c("top", Some("Top of a subtree"), Some("not-here")),
-            c("nameless", None, Some("acme")),
+            c("sales", Some("Sales"), Some("acme")),
+            c("emea", Some("EMEA"), Some("sales")),
             c("kept", Some("Kept"), Some("acme")),
+            c("under-kept", Some("Under"), Some("kept")),
+            c("nameless", None, Some("acme")),
+            c("top", Some("Top of a subtree"), Some("not-here")),
             c("a", Some("A"), Some("b")),
             c("b", Some("B"), Some("a")),
         ];
-        items[5].breadcrumb = Some("As the server wrote it".into());
+        items[3].breadcrumb = Some("As the server wrote it".into());
         CustomerInfo::fill_breadcrumbs(&mut items);
         let crumbs: Vec<&str> = items
             .iter()
             .map(|i| i.breadcrumb.as_deref().unwrap())
             .collect();
         assert_eq!(
-            crumbs[..6],
+            crumbs,
             [
-                "Acme / Sales / EMEA",
-                "Acme / Sales",
                 "Acme",
-                "Top of a subtree",
-                "Acme / nameless",
+                "Acme / Sales",
+                "Acme / Sales / EMEA",
                 "As the server wrote it",
+                "As the server wrote it / Under",
+                "Acme / nameless",
+                "Top of a subtree",
+                "A",
+                "A / B",
             ]
         );
-        // Bad data (a loop) ends, with some breadcrumb for each.
-        assert!(crumbs[6].ends_with('A') && crumbs[7].ends_with('B'));
+        // Out of order (not what the server sends): still a breadcrumb for each, no panic.
+        let mut items = vec![
+            c("child", Some("Child"), Some("p")),
+            c("p", Some("P"), None),
+        ];
+        CustomerInfo::fill_breadcrumbs(&mut items);
+        assert_eq!(items[0].breadcrumb.as_deref(), Some("Child"));
     }
 
     #[test]
