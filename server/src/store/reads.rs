@@ -13,7 +13,7 @@ use sqlx::{Any, Row, Transaction};
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
 use super::terms::{clip, cover, Term, Tier};
-use super::{unpack, Backend, Store, StoreResult};
+use super::{Backend, Store, StoreResult};
 use crate::model::CustomerBilling;
 
 /// Billing and usage reads.
@@ -65,6 +65,110 @@ fn usage_of(s: &Sums) -> UsageSums {
     }
 }
 
+/// Calls `each(key, sums × sign)` for every row of a [`Store::packed`] text of a key and `n`
+/// integers (at most 4): one pass over the bytes. A malformed number reads as 0.
+fn scan<'t>(text: &'t str, n: usize, sign: i64, mut each: impl FnMut(&'t str, Sums)) {
+    const FIELD: u8 = 0x1F;
+    const ROW: u8 = 0x1E;
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        if bytes[pos] == ROW {
+            pos += 1;
+            continue;
+        }
+        let key_end = bytes[pos..]
+            .iter()
+            .position(|&b| b == FIELD || b == ROW)
+            .map_or(bytes.len(), |i| pos + i);
+        // The separators are ASCII, so both ends are char boundaries.
+        let key = &text[pos..key_end];
+        pos = key_end;
+        let mut sums = Sums::default();
+        for slot in sums.iter_mut().take(n) {
+            if pos >= bytes.len() || bytes[pos] != FIELD {
+                break;
+            }
+            pos += 1;
+            let negative = bytes.get(pos) == Some(&b'-');
+            if negative {
+                pos += 1;
+            }
+            let mut v: i64 = 0;
+            let mut ok = true;
+            while let Some(&b) = bytes.get(pos) {
+                if b == FIELD || b == ROW {
+                    break;
+                }
+                match (b.is_ascii_digit(), v.checked_mul(10)) {
+                    (true, Some(m)) => v = m + i64::from(b - b'0'),
+                    _ => ok = false,
+                }
+                pos += 1;
+            }
+            *slot = if !ok {
+                0
+            } else if negative {
+                -v * sign
+            } else {
+                v * sign
+            };
+        }
+        // Anything else of the row (more fields than asked for) is skipped.
+        while pos < bytes.len() && bytes[pos] != ROW {
+            pos += 1;
+        }
+        each(key, sums);
+    }
+}
+
+/// Merges runs of rows, each ascending by key with no key twice, into one ascending run with
+/// each key once and the sums of its rows added (pairwise, like the merge steps of a sort).
+fn merge_runs(mut runs: Vec<Vec<(&str, Sums)>>) -> Vec<(&str, Sums)> {
+    runs.retain(|r| !r.is_empty());
+    while runs.len() > 1 {
+        let mut next = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut it = runs.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => merge_two(a, b),
+                None => a,
+            });
+        }
+        runs = next;
+    }
+    runs.pop().unwrap_or_default()
+}
+
+fn merge_two<'t>(a: Vec<(&'t str, Sums)>, b: Vec<(&'t str, Sums)>) -> Vec<(&'t str, Sums)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let mut s = a[i].1;
+                for (x, y) in s.iter_mut().zip(b[j].1) {
+                    *x += y;
+                }
+                out.push((a[i].0, s));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// The tier whose periods are a granularity's.
 fn tier_of(g: Granularity) -> Option<Tier> {
     match g {
@@ -87,20 +191,19 @@ impl Reads<'_> {
         Ok(tx)
     }
 
-    /// Per key, the signed sum of `terms` (one statement: each term's rows packed into one
-    /// column), optionally only `key`.
-    async fn per_key(
+    /// Each term's rows of `table`, packed into one text per term, from one statement
+    /// (optionally only `key`).
+    async fn packed_terms(
         &self,
         tx: &mut Transaction<'_, Any>,
         table: &Table,
         account_id: &str,
         terms: &[Term],
         key: Option<&str>,
-    ) -> StoreResult<HashMap<String, Sums>> {
+    ) -> StoreResult<Vec<String>> {
         let db = self.0;
-        let mut out: HashMap<String, Sums> = HashMap::new();
         if terms.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let mut fields = vec![table.key];
         fields.extend(table.values);
@@ -133,18 +236,32 @@ impl Reads<'_> {
             }
         }
         let row = q.fetch_one(&mut **tx).await?;
-        for (i, t) in terms.iter().enumerate() {
-            let text: Option<String> = row.try_get(i)?;
-            for mut f in unpack(text.as_deref().unwrap_or("")) {
-                let k = f.next().unwrap_or("");
+        (0..terms.len())
+            .map(|i| Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_default()))
+            .collect()
+    }
+
+    /// Per key, the signed sum of `terms`, optionally only `key`.
+    async fn per_key(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        table: &Table,
+        account_id: &str,
+        terms: &[Term],
+        key: Option<&str>,
+    ) -> StoreResult<HashMap<String, Sums>> {
+        let texts = self.packed_terms(tx, table, account_id, terms, key).await?;
+        let mut out: HashMap<String, Sums> = HashMap::new();
+        for (text, t) in texts.iter().zip(terms) {
+            scan(text, table.values.len(), t.sign, |k, sums| {
                 let e = match out.get_mut(k) {
                     Some(e) => e,
                     None => out.entry(k.to_string()).or_default(),
                 };
-                for (slot, v) in e.iter_mut().zip(f) {
-                    *slot += t.sign * v.parse::<i64>().unwrap_or(0);
+                for (slot, v) in e.iter_mut().zip(sums) {
+                    *slot += v;
                 }
-            }
+            });
         }
         Ok(out)
     }
@@ -191,17 +308,28 @@ impl Reads<'_> {
         };
         let mut tx = self.snapshot().await?;
         let terms = self.terms(&mut tx, &BILLING, account_id, range).await?;
-        let sums = self
-            .per_key(&mut tx, &BILLING, account_id, &terms, customer_id)
+        let texts = self
+            .packed_terms(&mut tx, &BILLING, account_id, &terms, customer_id)
             .await?;
         tx.commit().await?;
-        let mut out: Vec<CustomerBilling> = sums
+        // Each term's rows come in key order per period: ascending runs, merged here (no map,
+        // no sort, no key copied until the answer is built).
+        let mut runs: Vec<Vec<(&str, Sums)>> = Vec::new();
+        for (text, t) in texts.iter().zip(&terms) {
+            let mut run: Vec<(&str, Sums)> = Vec::new();
+            scan(text, BILLING.values.len(), t.sign, |k, sums| {
+                if run.last().is_some_and(|(last, _)| *last >= k) {
+                    runs.push(std::mem::take(&mut run));
+                }
+                run.push((k, sums));
+            });
+            runs.push(run);
+        }
+        Ok(merge_runs(runs)
             .into_iter()
-            .filter(|(id, s)| s[0] > 0 && subtree.as_ref().is_none_or(|ids| ids.contains(id)))
-            .map(|(id, s)| billing_of(id, &s))
-            .collect();
-        out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-        Ok(out)
+            .filter(|(id, s)| s[0] > 0 && subtree.as_ref().is_none_or(|ids| ids.contains(*id)))
+            .map(|(id, s)| billing_of(id.to_string(), &s))
+            .collect())
     }
 
     /// Billing sums per period of `range` (every period, empty ones included), for the account,
@@ -417,5 +545,98 @@ impl Reads<'_> {
         let b = bounds_in(self.0, &mut tx, &BILLING, account_id).await?;
         tx.commit().await?;
         Ok(b.map(|(a, b)| (date_of_day(a), date_of_day(b))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pack(rows: &[(&str, Sums)]) -> String {
+        rows.iter()
+            .map(|(k, s)| {
+                format!(
+                    "{k}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                    s[0], s[1], s[2], s[3]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\u{1e}")
+    }
+
+    fn scanned(text: &str, n: usize, sign: i64) -> Vec<(String, Sums)> {
+        let mut out = Vec::new();
+        scan(text, n, sign, |k, s| out.push((k.to_string(), s)));
+        out
+    }
+
+    #[test]
+    fn scan_reads_packed_rows() {
+        assert!(scanned("", 4, 1).is_empty());
+        assert_eq!(
+            scanned(
+                "a\u{1f}1\u{1f}-2\u{1f}30\u{1f}0\u{1e}b\u{1f}x9\u{1f}5\u{1e}\u{1e}",
+                4,
+                -1
+            ),
+            [
+                ("a".to_string(), [-1, 2, -30, 0]),
+                ("b".to_string(), [0, -5, 0, 0])
+            ]
+        );
+        // Fewer values asked for than the row has; a key alone; a number too big for i64.
+        assert_eq!(
+            scanned(
+                "k\u{1f}7\u{1f}8\u{1f}9\u{1e}only\u{1e}z\u{1f}99999999999999999999",
+                2,
+                1
+            ),
+            [
+                ("k".to_string(), [7, 8, 0, 0]),
+                ("only".to_string(), [0, 0, 0, 0]),
+                ("z".to_string(), [0, 0, 0, 0])
+            ]
+        );
+    }
+
+    proptest! {
+        /// Runs cut from random signed terms merge to what a map and a sort give.
+        #[test]
+        fn merged_runs_equal_map_and_sort(
+            terms in prop::collection::vec(
+                (prop::collection::btree_map("[a-c]{0,3}", 0i64..50, 0..12), any::<bool>()),
+                0..6,
+            ),
+        ) {
+            let mut texts = Vec::new();
+            let mut want: BTreeMap<String, Sums> = BTreeMap::new();
+            for (rows, negative) in &terms {
+                let sign = if *negative { -1 } else { 1 };
+                let rows: Vec<(&str, Sums)> = rows.iter().map(|(k, v)| (k.as_str(), [*v, 1, 0, *v])).collect();
+                for (k, s) in &rows {
+                    let e = want.entry(k.to_string()).or_default();
+                    for (x, y) in e.iter_mut().zip(s) {
+                        *x += sign * y;
+                    }
+                }
+                texts.push((pack(&rows), sign));
+            }
+            let mut runs: Vec<Vec<(&str, Sums)>> = Vec::new();
+            for (text, sign) in &texts {
+                let mut run: Vec<(&str, Sums)> = Vec::new();
+                scan(text, 4, *sign, |k, s| {
+                    if run.last().is_some_and(|(last, _)| *last >= k) {
+                        runs.push(std::mem::take(&mut run));
+                    }
+                    run.push((k, s));
+                });
+                runs.push(run);
+            }
+            let got: Vec<(String, Sums)> =
+                merge_runs(runs).into_iter().map(|(k, s)| (k.to_string(), s)).collect();
+            let want: Vec<(String, Sums)> = want.into_iter().collect();
+            prop_assert_eq!(got, want);
+        }
     }
 }
