@@ -122,6 +122,26 @@ fn scan<'t>(text: &'t str, n: usize, sign: i64, mut each: impl FnMut(&'t str, Su
     }
 }
 
+/// The rows of packed texts (each with its sign) cut into runs ascending by key: a run ends
+/// where a key is not greater than the one before (a new period of a term, or the next term).
+fn ascending_runs<'t>(
+    texts: impl Iterator<Item = (&'t String, i64)>,
+    n: usize,
+) -> Vec<Vec<(&'t str, Sums)>> {
+    let mut runs = Vec::new();
+    for (text, sign) in texts {
+        let mut run: Vec<(&str, Sums)> = Vec::new();
+        scan(text, n, sign, |k, sums| {
+            if run.last().is_some_and(|(last, _)| *last >= k) {
+                runs.push(std::mem::take(&mut run));
+            }
+            run.push((k, sums));
+        });
+        runs.push(run);
+    }
+    runs
+}
+
 /// Merges runs of rows, each ascending by key with no key twice, into one ascending run with
 /// each key once and the sums of its rows added (pairwise, like the merge steps of a sort).
 fn merge_runs(mut runs: Vec<Vec<(&str, Sums)>>) -> Vec<(&str, Sums)> {
@@ -314,18 +334,8 @@ impl Reads<'_> {
         tx.commit().await?;
         // Each term's rows come in key order per period: ascending runs, merged here (no map,
         // no sort, no key copied until the answer is built).
-        let mut runs: Vec<Vec<(&str, Sums)>> = Vec::new();
-        for (text, t) in texts.iter().zip(&terms) {
-            let mut run: Vec<(&str, Sums)> = Vec::new();
-            scan(text, BILLING.values.len(), t.sign, |k, sums| {
-                if run.last().is_some_and(|(last, _)| *last >= k) {
-                    runs.push(std::mem::take(&mut run));
-                }
-                run.push((k, sums));
-            });
-            runs.push(run);
-        }
-        Ok(merge_runs(runs)
+        let signed = texts.iter().zip(terms.iter().map(|t| t.sign));
+        Ok(merge_runs(ascending_runs(signed, BILLING.values.len()))
             .into_iter()
             .filter(|(id, s)| s[0] > 0 && subtree.as_ref().is_none_or(|ids| ids.contains(*id)))
             .map(|(id, s)| billing_of(id.to_string(), &s))
@@ -605,14 +615,19 @@ mod tests {
         #[test]
         fn merged_runs_equal_map_and_sort(
             terms in prop::collection::vec(
-                (prop::collection::btree_map("[a-c]{0,3}", 0i64..50, 0..12), any::<bool>()),
+                (
+                    prop::collection::btree_map("[a-c]{0,3}", 0i64..50, 0..12),
+                    any::<bool>(),
+                    1usize..3,
+                ),
                 0..6,
             ),
         ) {
             let mut texts = Vec::new();
             let mut want: BTreeMap<String, Sums> = BTreeMap::new();
-            for (rows, negative) in &terms {
-                let sign = if *negative { -1 } else { 1 };
+            // Each term: its rows once, or twice in one text (two periods of a run of days).
+            for (rows, negative, periods) in &terms {
+                let sign = if *negative { -1 } else { 1 } * *periods as i64;
                 let rows: Vec<(&str, Sums)> = rows.iter().map(|(k, v)| (k.as_str(), [*v, 1, 0, *v])).collect();
                 for (k, s) in &rows {
                     let e = want.entry(k.to_string()).or_default();
@@ -620,19 +635,10 @@ mod tests {
                         *x += sign * y;
                     }
                 }
-                texts.push((pack(&rows), sign));
+                let sign = sign / *periods as i64;
+                texts.push((vec![pack(&rows); *periods].join("\u{1e}"), sign));
             }
-            let mut runs: Vec<Vec<(&str, Sums)>> = Vec::new();
-            for (text, sign) in &texts {
-                let mut run: Vec<(&str, Sums)> = Vec::new();
-                scan(text, 4, *sign, |k, s| {
-                    if run.last().is_some_and(|(last, _)| *last >= k) {
-                        runs.push(std::mem::take(&mut run));
-                    }
-                    run.push((k, s));
-                });
-                runs.push(run);
-            }
+            let runs = ascending_runs(texts.iter().map(|(t, sign)| (t, *sign)), 4);
             let got: Vec<(String, Sums)> =
                 merge_runs(runs).into_iter().map(|(k, s)| (k.to_string(), s)).collect();
             let want: Vec<(String, Sums)> = want.into_iter().collect();
