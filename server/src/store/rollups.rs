@@ -336,10 +336,10 @@ impl Rollups<'_> {
                     .await?;
                 }
                 let after = day_rows(db, tx, table, account_id, (from, to)).await?;
+                let deltas = differences(&before, after);
                 if table.totals {
-                    add_totals(db, tx, account_id, &day_changes(&before, &after)).await?;
+                    add_totals(db, tx, account_id, &day_changes(&before, &deltas)).await?;
                 }
-                let deltas = differences(before, after);
                 add(
                     db,
                     tx,
@@ -384,7 +384,7 @@ impl Rollups<'_> {
                 while from <= hi {
                     let to = (from + REBUILD_STEP - 1).min(hi);
                     let rows = day_rows(db, &mut tx, table, &account.id, (from, to)).await?;
-                    let deltas = differences(HashMap::new(), rows);
+                    let deltas = differences(&HashMap::new(), rows);
                     add(
                         db,
                         &mut tx,
@@ -549,12 +549,21 @@ async fn check_totals(
 
 /// The non-zero differences `after − before`, as deltas.
 fn differences(
-    mut before: HashMap<(String, i64), Sums>,
+    before: &HashMap<(String, i64), Sums>,
     after: HashMap<(String, i64), Sums>,
 ) -> Vec<Delta> {
     let mut out = Vec::new();
+    for ((key, day), b) in before {
+        if !after.contains_key(&(key.clone(), *day)) {
+            out.push(Delta {
+                key: key.clone(),
+                day: *day,
+                sums: b.map(|v| -v),
+            });
+        }
+    }
     for ((key, day), a) in after {
-        let b = before.remove(&(key.clone(), day)).unwrap_or_default();
+        let b = before.get(&(key.clone(), day)).copied().unwrap_or_default();
         let mut sums = Sums::default();
         for i in 0..4 {
             sums[i] = a[i] - b[i];
@@ -563,49 +572,21 @@ fn differences(
             out.push(Delta { key, day, sums });
         }
     }
-    for ((key, day), b) in before {
-        out.push(Delta {
-            key,
-            day,
-            sums: b.map(|v| -v),
-        });
-    }
     out
 }
 
-/// The changes of tier-0 rows from `before` to `after` (by key and day), for the totals.
-fn day_changes(
-    before: &HashMap<(String, i64), Sums>,
-    after: &HashMap<(String, i64), Sums>,
-) -> Vec<RowChange> {
-    let zero = Sums::default();
-    let mut out = Vec::new();
-    for (k, b) in before {
-        if !after.contains_key(k) {
-            out.push(RowChange {
-                tier: Tier::Day,
-                start: k.1,
-                billed_before: b[0],
-                delta: b.map(|v| -v),
-            });
-        }
-    }
-    for (k, a) in after {
-        let b = before.get(k).unwrap_or(&zero);
-        if a != b {
-            let mut delta = Sums::default();
-            for i in 0..4 {
-                delta[i] = a[i] - b[i];
-            }
-            out.push(RowChange {
-                tier: Tier::Day,
-                start: k.1,
-                billed_before: b[0],
-                delta,
-            });
-        }
-    }
-    out
+/// The tier-0 `deltas` of a rebuild as row changes for the totals (`before`: the rows they
+/// changed, as they were).
+fn day_changes(before: &HashMap<(String, i64), Sums>, deltas: &[Delta]) -> Vec<RowChange> {
+    deltas
+        .iter()
+        .map(|d| RowChange {
+            tier: Tier::Day,
+            start: d.day,
+            billed_before: before.get(&(d.key.clone(), d.day)).map_or(0, |b| b[0]),
+            delta: d.sums,
+        })
+        .collect()
 }
 
 /// The first and last day with data in tier 0 of `table` for an account.
