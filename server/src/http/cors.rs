@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
 use axum::response::Response;
+use tower::util::Either;
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -56,24 +57,31 @@ where
             }
         })
         .collect();
+    if listed.is_empty() {
+        return Either::Left(inner);
+    }
     let with_cors = layer(&listed).layer(inner.clone());
-    tower::service_fn(move |req: Request| {
-        let (plain, with_cors, listed) = (inner.clone(), with_cors.clone(), listed.clone());
+    // Only the service a request goes to is cloned for it.
+    Either::Right(tower::service_fn(move |req: Request| {
+        let from_listed = req
+            .headers()
+            .get(header::ORIGIN)
+            .is_some_and(|o| listed.contains(o));
+        let to = if from_listed {
+            Either::Left(with_cors.clone())
+        } else {
+            Either::Right(inner.clone())
+        };
         async move {
-            if listed.is_empty() {
-                return plain.oneshot(req).await;
+            match to {
+                Either::Left(with_cors) => with_cors.oneshot(req).await,
+                Either::Right(plain) => {
+                    let mut resp = plain.oneshot(req).await?;
+                    resp.headers_mut()
+                        .append(header::VARY, HeaderValue::from_static("origin"));
+                    Ok(resp)
+                }
             }
-            let from_listed = req
-                .headers()
-                .get(header::ORIGIN)
-                .is_some_and(|o| listed.contains(o));
-            if from_listed {
-                return with_cors.oneshot(req).await;
-            }
-            let mut resp = plain.oneshot(req).await?;
-            resp.headers_mut()
-                .append(header::VARY, HeaderValue::from_static("origin"));
-            Ok(resp)
         }
-    })
+    }))
 }

@@ -207,14 +207,19 @@ impl Store {
             // whatever is left and frees its locks); a fresh one replaces it.
             .after_release(|conn, _meta| {
                 Box::pin(async move {
+                    type Manager = <Any as sqlx::Database>::TransactionManager;
+                    // No transaction counted open: nothing to check, and no round trip spent
+                    // on it. SQLite's count drops only once its ROLLBACK or COMMIT has run, so a
+                    // queued one still counts; PostgreSQL's drops when the ROLLBACK is queued,
+                    // and sqlx's own ping after this runs it (closing the connection if it fails).
+                    if Manager::get_transaction_depth(conn) == 0 {
+                        return Ok(true);
+                    }
                     // Ordered after the connection's queued ROLLBACK, if any.
                     if conn.ping().await.is_err() {
                         return Ok(false);
                     }
-                    Ok(
-                        <Any as sqlx::Database>::TransactionManager::get_transaction_depth(conn)
-                            == 0,
-                    )
+                    Ok(Manager::get_transaction_depth(conn) == 0)
                 })
             })
             .after_connect(move |conn, _meta| {

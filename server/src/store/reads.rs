@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use evo_billing_core::date_range::{DateRange, Granularity};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
 use super::terms::{clip, cover, Term, Tier};
-use super::{Backend, Store, StoreResult};
+use super::{Backend, Store, StoreError, StoreResult};
 use crate::model::CustomerBilling;
 
 /// Billing and usage reads.
@@ -189,6 +189,79 @@ fn merge_two<'t>(a: Vec<(&'t str, Sums)>, b: Vec<(&'t str, Sums)>) -> Vec<(&'t s
     out
 }
 
+/// One statement that packs `n` terms' rows of `table` (see [`Reads::packed_terms`]), each
+/// bound as account, tier, first and last start (and the key when `keyed`).
+fn terms_sql(db: &Store, table: &Table, n: usize, keyed: bool) -> String {
+    let mut fields = vec![table.key];
+    fields.extend(table.values);
+    let packed = db.packed(&fields);
+    let key_filter = if keyed {
+        format!(" AND {} = ?", table.key)
+    } else {
+        String::new()
+    };
+    let columns: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "(SELECT {packed} FROM {} WHERE account_id = ? AND tier = ? AND start BETWEEN ? AND ?{key_filter}) AS t{i}",
+                table.name
+            )
+        })
+        .collect();
+    db.sql(&format!("SELECT {}", columns.join(", ")))
+        .into_owned()
+}
+
+/// One term read on a connection of its own, in a transaction that imports a snapshot first.
+async fn term_in_snapshot(
+    conn: &mut AnyConnection,
+    import: &str,
+    sql: &str,
+    account_id: &str,
+    term: Term,
+) -> StoreResult<Vec<String>> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    // Not prepared: a snapshot id is used once.
+    sqlx::query(import)
+        .persistent(false)
+        .execute(&mut *tx)
+        .await?;
+    let text = run_terms(&mut tx, sql, account_id, &[term], None).await?;
+    tx.commit().await?;
+    Ok(text)
+}
+
+/// Runs [`terms_sql`] for `terms`: one packed text per term.
+async fn run_terms(
+    conn: &mut AnyConnection,
+    sql: &str,
+    account_id: &str,
+    terms: &[Term],
+    key: Option<&str>,
+) -> StoreResult<Vec<String>> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = sqlx::query(sql);
+    for t in terms {
+        q = q
+            .bind(account_id)
+            .bind(t.tier.number())
+            .bind(t.first)
+            .bind(t.last);
+        if let Some(k) = key {
+            q = q.bind(k);
+        }
+    }
+    let row = q.fetch_one(conn).await?;
+    (0..terms.len())
+        .map(|i| Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_default()))
+        .collect()
+}
+
 /// The tier whose periods are a granularity's.
 fn tier_of(g: Granularity) -> Option<Tier> {
     match g {
@@ -211,8 +284,16 @@ impl Reads<'_> {
         Ok(tx)
     }
 
-    /// Each term's rows of `table`, packed into one text per term, from one statement
-    /// (optionally only `key`).
+    /// Each term's rows of `table`, packed into one text per term (optionally only `key`).
+    ///
+    /// On PostgreSQL a read of a whole account with several terms (a year: this year, last
+    /// December, minus its first day) scans them side by side: the terms beyond the first go to
+    /// pooled connections that are free at once, each in a transaction that imports this one's
+    /// snapshot (`pg_export_snapshot`), so every term sees exactly the same data. There the
+    /// per-row packing is the cost that grows with the terms; on SQLite a term of 10,000 rows
+    /// costs less than the hand-over, and a single key's rows are few. Without a free connection
+    /// the terms run here, one statement for all (never waiting for the pool: a read holding
+    /// this connection must not wait for another).
     async fn packed_terms(
         &self,
         tx: &mut Transaction<'_, Any>,
@@ -225,40 +306,48 @@ impl Reads<'_> {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let mut fields = vec![table.key];
-        fields.extend(table.values);
-        let packed = db.packed(&fields);
-        let key_filter = if key.is_some() {
-            format!(" AND {} = ?", table.key)
-        } else {
-            String::new()
-        };
-        let columns: Vec<String> = (0..terms.len())
-            .map(|i| {
-                format!(
-                    "(SELECT {packed} FROM {} WHERE account_id = ? AND tier = ? AND start BETWEEN ? AND ?{key_filter}) AS t{i}",
-                    table.name
-                )
-            })
-            .collect();
-        let sql = db
-            .sql(&format!("SELECT {}", columns.join(", ")))
-            .into_owned();
-        let mut q = sqlx::query(&sql);
-        for t in terms {
-            q = q
-                .bind(account_id)
-                .bind(t.tier.number())
-                .bind(t.first)
-                .bind(t.last);
-            if let Some(k) = key {
-                q = q.bind(k);
+        let mut helpers = Vec::new();
+        if db.backend == Backend::Postgres && key.is_none() {
+            while helpers.len() + 1 < terms.len() {
+                match db.pool.try_acquire() {
+                    Some(conn) => helpers.push(conn),
+                    None => break,
+                }
             }
         }
-        let row = q.fetch_one(&mut **tx).await?;
-        (0..terms.len())
-            .map(|i| Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_default()))
-            .collect()
+        let (own, theirs) = terms.split_at(terms.len() - helpers.len());
+        let mut handles = Vec::with_capacity(helpers.len());
+        if !helpers.is_empty() {
+            let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+                .fetch_one(&mut **tx)
+                .await?;
+            // Only hex digits and dashes ('00000003-0000001B-1'): safe to quote, as the
+            // statement takes no parameter.
+            if snapshot.is_empty() || !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+            {
+                return Err(StoreError::Invalid(format!(
+                    "unexpected snapshot id {snapshot:?}"
+                )));
+            }
+            let import = format!("SET TRANSACTION SNAPSHOT '{snapshot}'");
+            let sql = terms_sql(db, table, 1, false);
+            for (mut conn, term) in helpers.into_iter().zip(theirs.iter().copied()) {
+                let (import, sql, account_id) =
+                    (import.clone(), sql.clone(), account_id.to_string());
+                handles.push(tokio::spawn(async move {
+                    term_in_snapshot(&mut conn, &import, &sql, &account_id, term).await
+                }));
+            }
+        }
+        let sql = terms_sql(db, table, own.len(), key.is_some());
+        let mut texts = run_terms(tx, &sql, account_id, own, key).await?;
+        for h in handles {
+            let text = h
+                .await
+                .map_err(|e| StoreError::Invalid(format!("a term's read stopped: {e}")))??;
+            texts.extend(text);
+        }
+        Ok(texts)
     }
 
     /// Per key, the signed sum of `terms`, optionally only `key`.

@@ -12,6 +12,7 @@ use evo_billing_server::model::{
     Account, CallRecord, Customer, CustomerBilling, Direction, ResolvedBillable,
 };
 use evo_billing_server::store::days::{day_number, day_of_time};
+use evo_billing_server::store::terms::cover;
 use evo_billing_server::store::Store;
 
 use crate::support::*;
@@ -517,6 +518,87 @@ async fn check_notices_a_corrupted_total(backend: Backend) {
     );
 }
 
+/// A read of several terms sees one snapshot, whichever connections its terms are scanned on:
+/// billables written all the while on June 1 (outside the range, inside the month row the cover
+/// reads minus June 1's row) never change June 2–30's answer, and they do land.
+async fn terms_of_one_read_see_one_snapshot(backend: Backend) {
+    let db = fresh_db(backend).await;
+    load(&db).await;
+    let (a, b) = (d("2025-06-02"), d("2025-06-30"));
+    let terms = cover(
+        (day_number(a), day_number(b)),
+        (day_number(d("2025-01-01")), day_number(d("2026-06-29"))),
+    );
+    assert!(
+        terms.len() >= 2 && terms.iter().any(|t| t.sign < 0),
+        "a month minus its first day: {terms:?}"
+    );
+    let range = DateRange::new(a, b).unwrap();
+    let before = db
+        .reads()
+        .billing("acc-r", range, None, None)
+        .await
+        .unwrap();
+    const WRITES: usize = 150;
+    let calls: Vec<CallRecord> = (0..WRITES)
+        .map(|i| CallRecord {
+            account_id: "acc-r".into(),
+            sid: format!("CRJUNE1{i:04}"),
+            start_time: day_number(d("2025-06-01")) * 86_400 + 60 * i as i64,
+            direction: Direction::Outbound,
+            from: "+15550001".into(),
+            to: "+15550002".into(),
+            country: "FR".into(),
+            duration_secs: 60,
+            price: Micros(1_234_567),
+            currency: Currency::USD,
+            recording_duration_secs: 0,
+            recording_price: Micros(0),
+        })
+        .collect();
+    db.ledger().insert_calls(&calls, true).await.unwrap();
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            for call in &calls {
+                let billable = ResolvedBillable {
+                    account_id: "acc-r".into(),
+                    customer_id: "r-2".into(),
+                    call_sid: call.sid.clone(),
+                    session_id: None,
+                };
+                db.billables().record(&[billable]).await.unwrap();
+            }
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() {
+        let got = db
+            .reads()
+            .billing("acc-r", range, None, None)
+            .await
+            .unwrap();
+        assert_eq!(got, before, "read {reads} while June 1 was written");
+        reads += 1;
+    }
+    writer.await.unwrap();
+    assert!(reads >= 10, "only {reads} reads beside the writes");
+    let june1 = DateRange::new(d("2025-06-01"), d("2025-06-01")).unwrap();
+    let got = db
+        .reads()
+        .billing("acc-r", june1, Some("r-2"), None)
+        .await
+        .unwrap();
+    assert!(got[0].billed_calls >= WRITES as i64, "{got:?}");
+    assert_eq!(
+        db.reads()
+            .billing("acc-r", range, None, None)
+            .await
+            .unwrap(),
+        before
+    );
+}
+
 on_both_backends!(
     tiered_reads_equal_brute_force,
     series_equal_brute_force,
@@ -524,4 +606,5 @@ on_both_backends!(
     check_notices_a_corrupted_row,
     check_notices_a_corrupted_total,
     daily_tables_upgrade_to_tiers,
+    terms_of_one_read_see_one_snapshot,
 );
