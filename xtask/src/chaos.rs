@@ -142,7 +142,10 @@ pub fn run_chaos(args: &[String]) -> Result<(), String> {
             if is_root() {
                 let dir = work.join("pg-tmpfs");
                 let t = Tmpfs::mount(&dir, "96m")?;
-                match crate::postgres::PgServer::start_small_in(&dir.join("pg")) {
+                match crate::postgres::PgServer::start_small_in(
+                    &dir.join("pg"),
+                    &work.join("pg-tmpfs-wal"),
+                ) {
                     Ok(pg) => {
                         extra.push("--tmpfs".into());
                         extra.push(dir.display().to_string());

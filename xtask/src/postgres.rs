@@ -73,31 +73,50 @@ impl PgServer {
         PgServer::start_with(purpose, true, reuse)
     }
 
-    /// Starts a fresh, small cluster in `root` (a directory on a small filesystem, for the
-    /// full-disk test): 1 MiB WAL segments, little WAL kept, 16 MB of shared buffers.
-    pub fn start_small_in(root: &Path) -> Result<PgServer, String> {
-        PgServer::start_in(root.to_path_buf(), false, false, true)
+    /// Starts a fresh, small cluster whose data files are in `root` (a directory on a small
+    /// filesystem, for the full-disk test): 1 MiB WAL segments, little WAL kept, 16 MB of shared
+    /// buffers. Its WAL and its log are in `outside` (on another filesystem): the test fills the
+    /// data volume; a full WAL volume makes PostgreSQL itself PANIC and shut down, which no
+    /// client can recover from, and the log of a full volume would be lost.
+    pub fn start_small_in(root: &Path, outside: &Path) -> Result<PgServer, String> {
+        PgServer::start_in(
+            root.to_path_buf(),
+            false,
+            false,
+            Some(outside.to_path_buf()),
+        )
     }
 
     fn start_with(purpose: &str, durable: bool, reuse: bool) -> Result<PgServer, String> {
         let root = util::root().join("target").join(format!("pg-{purpose}"));
-        PgServer::start_in(root, durable, reuse, false)
+        PgServer::start_in(root, durable, reuse, None)
     }
 
     fn start_in(
         root: PathBuf,
         durable: bool,
         reuse: bool,
-        small: bool,
+        small_outside: Option<PathBuf>,
     ) -> Result<PgServer, String> {
+        let small = small_outside.is_some();
+        let log = small_outside
+            .as_ref()
+            .map_or_else(|| root.join("log"), |o| o.join("log"));
         let bin = ensure_installed()?;
         let reusing = reuse && root.join("data").join("PG_VERSION").exists();
         if !reusing {
             let _ = std::fs::remove_dir_all(&root);
         }
         std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        if let Some(o) = &small_outside {
+            let _ = std::fs::remove_dir_all(o);
+            std::fs::create_dir_all(o).map_err(|e| e.to_string())?;
+        }
         if is_root() {
             run(Command::new("chown").args(["-R", "postgres"]).arg(&root))?;
+            if let Some(o) = &small_outside {
+                run(Command::new("chown").args(["-R", "postgres"]).arg(o))?;
+            }
             // The postgres user must be able to reach the directory.
             let mut dir = root.clone();
             while let Some(parent) = dir.parent() {
@@ -113,6 +132,11 @@ impl PgServer {
             pg_command(&bin, "initdb")
                 .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
                 .args(small.then_some("--wal-segsize=1"))
+                .args(
+                    small_outside
+                        .as_ref()
+                        .map(|o| format!("--waldir={}", o.join("wal").display())),
+                )
                 .arg("-D")
                 .arg(&data)
                 .stdout(Stdio::null())
@@ -141,13 +165,13 @@ impl PgServer {
             .arg("-D")
             .arg(&data)
             .args(["-o", &opts, "-l"])
-            .arg(root.join("log"))
+            .arg(&log)
             .args(["-w", "start"])
             .stdout(Stdio::null())
             .status()
             .map_err(|e| format!("pg_ctl: {e}"))?;
         if !status.success() {
-            let log = std::fs::read_to_string(root.join("log")).unwrap_or_default();
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
             return Err(format!("PostgreSQL did not start ({status}):\n{log}"));
         }
         Ok(PgServer {
