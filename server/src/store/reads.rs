@@ -13,7 +13,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
 use super::terms::{clip, cover, Term, Tier};
-use super::{Backend, Store, StoreError, StoreResult};
+use super::{Backend, Store, StoreResult};
 use crate::model::CustomerBilling;
 
 /// Billing and usage reads.
@@ -212,6 +212,9 @@ fn terms_sql(db: &Store, table: &Table, n: usize, keyed: bool) -> String {
         .into_owned()
 }
 
+/// A PostgreSQL read's transaction: one snapshot for all its statements, no writes.
+const SNAPSHOT_ISOLATION: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 /// One term read on a connection of its own, in a transaction that imports a snapshot first.
 async fn term_in_snapshot(
     conn: &mut AnyConnection,
@@ -221,9 +224,7 @@ async fn term_in_snapshot(
     term: Term,
 ) -> StoreResult<Vec<String>> {
     let mut tx = sqlx::Connection::begin(conn).await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(SNAPSHOT_ISOLATION).execute(&mut *tx).await?;
     // Not prepared: a snapshot id is used once.
     sqlx::query(import)
         .persistent(false)
@@ -277,9 +278,7 @@ impl Reads<'_> {
         let db = self.0;
         let mut tx = db.pool.begin().await?;
         if db.backend == Backend::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(SNAPSHOT_ISOLATION).execute(&mut *tx).await?;
         }
         Ok(tx)
     }
@@ -321,15 +320,11 @@ impl Reads<'_> {
             let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
                 .fetch_one(&mut **tx)
                 .await?;
-            // Only hex digits and dashes ('00000003-0000001B-1'): safe to quote, as the
-            // statement takes no parameter.
-            if snapshot.is_empty() || !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-            {
-                return Err(StoreError::Invalid(format!(
-                    "unexpected snapshot id {snapshot:?}"
-                )));
-            }
-            let import = format!("SET TRANSACTION SNAPSHOT '{snapshot}'");
+            // The statement takes no parameter: the id ('00000003-0000001B-1') is quoted.
+            let import = format!(
+                "SET TRANSACTION SNAPSHOT '{}'",
+                snapshot.replace('\'', "''")
+            );
             let sql = terms_sql(db, table, 1, false);
             for (mut conn, term) in helpers.into_iter().zip(theirs.iter().copied()) {
                 let (import, sql, account_id) =
@@ -342,9 +337,10 @@ impl Reads<'_> {
         let sql = terms_sql(db, table, own.len(), key.is_some());
         let mut texts = run_terms(tx, &sql, account_id, own, key).await?;
         for h in handles {
+            // A helper that panicked panics here, as the term read in place would have.
             let text = h
                 .await
-                .map_err(|e| StoreError::Invalid(format!("a term's read stopped: {e}")))??;
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
             texts.extend(text);
         }
         Ok(texts)
