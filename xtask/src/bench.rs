@@ -71,16 +71,43 @@ fn write_section(name: &str, content: &str) -> Result<(), String> {
     Ok(())
 }
 
+const USAGE: &str =
+    "cargo xtask bench [all|package|web|server] [--customers N] [--secs S] [--reuse] [--reads-only] [--baseline REV]";
+
 /// `cargo xtask bench [package|web|server] [--customers N] [--secs S] [--reuse] [--baseline REV]`.
+///
+/// Anything else on the line is refused before any work starts: the server bench without
+/// `--reuse` drops and seeds its databases again, so a mistyped flag must not start it.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let what = args.first().map(String::as_str).unwrap_or("all");
-    let value = |flag: &str, default: u64| -> u64 {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.replace('_', "").parse().ok())
-            .unwrap_or(default)
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("usage: {USAGE}");
+        return Ok(());
+    }
+    let (what, flags) = match args.first().map(String::as_str) {
+        Some(w) if !w.starts_with('-') => (w, &args[1..]),
+        _ => ("all", args),
     };
+    if !matches!(what, "all" | "package" | "web" | "server") {
+        return Err(format!("unknown bench '{what}'; usage: {USAGE}"));
+    }
+    let mut i = 0;
+    while i < flags.len() {
+        match flags[i].as_str() {
+            "--reuse" | "--reads-only" => i += 1,
+            "--customers" | "--secs" | "--baseline" if i + 1 < flags.len() => i += 2,
+            other => return Err(format!("unexpected '{other}'; usage: {USAGE}")),
+        }
+    }
+    let value = |flag: &str, default: u64| -> Result<u64, String> {
+        match flags.iter().position(|a| a == flag) {
+            Some(i) => flags[i + 1]
+                .replace('_', "")
+                .parse()
+                .map_err(|_| format!("{flag} takes a number, not '{}'", flags[i + 1])),
+            None => Ok(default),
+        }
+    };
+    let (customers, secs) = (value("--customers", 10_000)?, value("--secs", 10)?);
     if matches!(what, "all" | "package") {
         package()?;
     }
@@ -90,17 +117,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         write_section("web", &md)?;
     }
     if matches!(what, "all" | "server") {
-        let baseline = args
+        let baseline = flags
             .iter()
             .position(|a| a == "--baseline")
             .and_then(|i| args.get(i + 1))
             .cloned()
             .unwrap_or_else(|| "dcdcda2".to_string());
         let md = crate::bench_server::run_server_bench(&crate::bench_server::Options {
-            customers: value("--customers", 10_000),
-            secs: value("--secs", 10) as u32,
-            reuse: args.iter().any(|a| a == "--reuse"),
-            reads_only: args.iter().any(|a| a == "--reads-only"),
+            customers,
+            secs: secs as u32,
+            reuse: flags.iter().any(|a| a == "--reuse"),
+            reads_only: flags.iter().any(|a| a == "--reads-only"),
             baseline,
         })?;
         println!("{md}");
