@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod reads;
 pub mod reports;
 pub mod rollups;
+mod sqlite_pack;
 pub mod terms;
 pub mod users;
 
@@ -162,6 +163,12 @@ impl Store {
         };
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
+            let rc = sqlite_pack::install();
+            if rc != 0 {
+                return Err(StoreError::Config(format!(
+                    "cannot register evo_pack with SQLite (result code {rc})"
+                )));
+            }
             if let Some(path) = sqlite_file(&url) {
                 if let Some(dir) = std::path::Path::new(&path).parent() {
                     if !dir.as_os_str().is_empty() {
@@ -445,19 +452,15 @@ impl Store {
     /// category can hold). Big answers cross the driver as one value this way: sqlx's `Any`
     /// rows cost microseconds each, so 10,000 of them would cost more than the query.
     ///
-    /// The fields must be NOT NULL (PostgreSQL's `concat_ws` skips NULLs, SQLite's `printf`
+    /// The fields must be NOT NULL (PostgreSQL's `concat_ws` skips NULLs, SQLite's `evo_pack`
     /// writes them as empty text); on PostgreSQL
     /// `concat_ws` turns the integers into text in one call, about twice as fast over 10,000
     /// rows as casting and `||` each field.
     fn packed(&self, fields: &[&str]) -> String {
         match self.backend {
-            // One printf per row: a third faster over 10,000 rows than `||` between the fields
-            // (each `||` is a step of its own), with the same text.
-            Backend::Sqlite => format!(
-                "group_concat(printf('{}', {}), char(30))",
-                vec!["%s"; fields.len()].join("\u{1f}"),
-                fields.join(", ")
-            ),
+            // The same text as `group_concat(printf('%s␟%s…', …), char(30))`, at half its cost
+            // (store/sqlite_pack.rs).
+            Backend::Sqlite => format!("evo_pack({})", fields.join(", ")),
             Backend::Postgres => format!(
                 "string_agg(concat_ws(chr(31), {}), chr(30))",
                 fields.join(", ")

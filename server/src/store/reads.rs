@@ -289,8 +289,9 @@ impl Reads<'_> {
     /// December, minus its first day) scans them side by side: the terms beyond the first go to
     /// pooled connections that are free at once, each in a transaction that imports this one's
     /// snapshot (`pg_export_snapshot`), so every term sees exactly the same data. There the
-    /// per-row packing is the cost that grows with the terms; on SQLite a term of 10,000 rows
-    /// costs less than the hand-over, and a single key's rows are few. Without a free connection
+    /// per-row packing is the cost that grows with the terms. SQLite connections cannot share a
+    /// snapshot (the bundled library is built without `sqlite3_snapshot_open`), so there the
+    /// terms run in order, packed by `evo_pack`; a single key's rows are few. Without a free connection
     /// the terms run here, one statement for all (never waiting for the pool: a read holding
     /// this connection must not wait for another).
     async fn packed_terms(
