@@ -191,3 +191,32 @@ fn package() -> Result<(), String> {
     );
     write_section("package", &doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Each of these is refused before any bench starts (a server bench without `--reuse`
+    /// would drop and seed its databases again).
+    #[test]
+    fn stray_arguments_are_refused_before_any_work() {
+        for bad in [
+            &["server", "--bogus"][..],
+            &["server", "--secs", "x"],
+            &["server", "--reuse", "--customers"],
+            &["servers"],
+            &["--reuse", "extra"],
+        ] {
+            let err = run(&args(bad)).expect_err(&format!("{bad:?} must be refused"));
+            assert!(
+                err.contains("usage") || err.contains("takes a number"),
+                "{err}"
+            );
+        }
+        assert_eq!(run(&args(&["server", "--reuse", "--help"])), Ok(()));
+    }
+}
