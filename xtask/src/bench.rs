@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: measured, never asserted in tests. Results go to docs/BENCHMARKS.md with
 //! the machine and the date.
 
+use crate::bench_server::Options;
 use crate::util::{self, cmd, output, run_tee};
 use crate::{build, setup};
 
@@ -74,15 +75,11 @@ fn write_section(name: &str, content: &str) -> Result<(), String> {
 const USAGE: &str =
     "cargo xtask bench [all|package|web|server] [--customers N] [--secs S] [--reuse] [--reads-only] [--baseline REV]";
 
-/// `cargo xtask bench [package|web|server] [--customers N] [--secs S] [--reuse] [--baseline REV]`.
+/// The bench named on the line (`all` when none) and the server bench's options.
 ///
 /// Anything else on the line is refused before any work starts: the server bench without
 /// `--reuse` drops and seeds its databases again, so a mistyped flag must not start it.
-pub fn run(args: &[String]) -> Result<(), String> {
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("usage: {USAGE}");
-        return Ok(());
-    }
+fn parse(args: &[String]) -> Result<(&str, Options), String> {
     let (what, flags) = match args.first().map(String::as_str) {
         Some(w) if !w.starts_with('-') => (w, &args[1..]),
         _ => ("all", args),
@@ -90,24 +87,45 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !matches!(what, "all" | "package" | "web" | "server") {
         return Err(format!("unknown bench '{what}'; usage: {USAGE}"));
     }
-    let mut i = 0;
-    while i < flags.len() {
-        match flags[i].as_str() {
-            "--reuse" | "--reads-only" => i += 1,
-            "--customers" | "--secs" | "--baseline" if i + 1 < flags.len() => i += 2,
-            other => return Err(format!("unexpected '{other}'; usage: {USAGE}")),
+    let mut o = Options {
+        customers: 10_000,
+        secs: 10,
+        reuse: false,
+        reads_only: false,
+        baseline: "dcdcda2".to_string(),
+    };
+    let number = |flag: &str, v: &str| {
+        v.replace('_', "")
+            .parse::<u64>()
+            .map_err(|_| format!("{flag} takes a number, not '{v}'"))
+    };
+    let mut rest = flags.iter();
+    while let Some(flag) = rest.next() {
+        let flag = flag.as_str();
+        match (flag, rest.as_slice().first()) {
+            ("--reuse", _) => o.reuse = true,
+            ("--reads-only", _) => o.reads_only = true,
+            ("--customers" | "--secs" | "--baseline", Some(v)) => {
+                rest.next();
+                match flag {
+                    "--customers" => o.customers = number(flag, v)?,
+                    "--secs" => o.secs = number(flag, v)? as u32,
+                    _ => o.baseline = v.clone(),
+                }
+            }
+            _ => return Err(format!("unexpected '{flag}'; usage: {USAGE}")),
         }
     }
-    let value = |flag: &str, default: u64| -> Result<u64, String> {
-        match flags.iter().position(|a| a == flag) {
-            Some(i) => flags[i + 1]
-                .replace('_', "")
-                .parse()
-                .map_err(|_| format!("{flag} takes a number, not '{}'", flags[i + 1])),
-            None => Ok(default),
-        }
-    };
-    let (customers, secs) = (value("--customers", 10_000)?, value("--secs", 10)?);
+    Ok((what, o))
+}
+
+/// `cargo xtask bench`: see [`USAGE`] and [`parse`].
+pub fn run(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("usage: {USAGE}");
+        return Ok(());
+    }
+    let (what, options) = parse(args)?;
     if matches!(what, "all" | "package") {
         package()?;
     }
@@ -117,19 +135,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         write_section("web", &md)?;
     }
     if matches!(what, "all" | "server") {
-        let baseline = flags
-            .iter()
-            .position(|a| a == "--baseline")
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| "dcdcda2".to_string());
-        let md = crate::bench_server::run_server_bench(&crate::bench_server::Options {
-            customers,
-            secs: secs as u32,
-            reuse: flags.iter().any(|a| a == "--reuse"),
-            reads_only: flags.iter().any(|a| a == "--reads-only"),
-            baseline,
-        })?;
+        let md = crate::bench_server::run_server_bench(&options)?;
         println!("{md}");
         write_section("server", &md)?;
     }
@@ -194,7 +200,7 @@ fn package() -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::run;
+    use super::{parse, run};
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
@@ -218,5 +224,22 @@ mod tests {
             );
         }
         assert_eq!(run(&args(&["server", "--reuse", "--help"])), Ok(()));
+    }
+
+    /// Each flag's value is the word after it (`--baseline` once took the flag itself when a
+    /// bench was named).
+    #[test]
+    fn flags_take_the_word_after_them() {
+        let line = args(&["server", "--baseline", "abc123", "--secs", "3", "--reuse"]);
+        let (what, o) = parse(&line).unwrap();
+        assert_eq!((what, o.baseline.as_str(), o.secs), ("server", "abc123", 3));
+        assert!(o.reuse && !o.reads_only);
+        assert_eq!(o.customers, 10_000);
+        let line = args(&["--customers", "1_000"]);
+        let (what, o) = parse(&line).unwrap();
+        assert_eq!(
+            (what, o.customers, o.baseline.as_str()),
+            ("all", 1000, "dcdcda2")
+        );
     }
 }
