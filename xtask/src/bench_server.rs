@@ -331,6 +331,10 @@ fn row(backend: &str, m: &Measure) -> String {
 /// Seconds of each read request before it is measured (not counted).
 const WARM_UP_SECS: u32 = 2;
 
+/// The year read "to today", and the one whose both ends cut a month (the roll-ups' dear case).
+const YEAR: &str = "GetBilling, 365 days to today";
+const CUT_YEAR: &str = "GetBilling, 365 days to the 6th of last month";
+
 /// Reads at N customers: single requests against the big account.
 fn reads(
     bin: &Path,
@@ -387,14 +391,8 @@ fn reads(
             "GetBilling, 31 days to today",
             format!("/billing?{}", q(&a31, &today)),
         ),
-        (
-            "GetBilling, 365 days to today",
-            format!("/billing?{}", q(&a365, &today)),
-        ),
-        (
-            "GetBilling, 365 days to the 6th of last month",
-            format!("/billing?{}", q(&cut_start, &cut_end)),
-        ),
+        (YEAR, format!("/billing?{}", q(&a365, &today))),
+        (CUT_YEAR, format!("/billing?{}", q(&cut_start, &cut_end))),
         (
             "GetBillingSeries, monthly, 13 months",
             format!("/billing/series?{}&granularity=monthly", q(&a13, &today)),
@@ -418,7 +416,7 @@ fn reads(
         let m = parse_wrk(name, 1, &out);
         table.push_str(&row(backend, &m));
         measured.push(m);
-        if name.starts_with("GetBilling, 365 days to today") {
+        if name == YEAR {
             let bytes = Command::new("curl")
                 .args(["-s", "-o", "/dev/null", "-w", "%{size_download}"])
                 .args(["-H", &format!("Authorization: Bearer {token}")])
@@ -431,23 +429,20 @@ fn reads(
             ));
         }
     }
-    let p99 = |prefix: &str| {
+    // The run whose name starts with `prefix`: its p99 and p50 (NaN if it is missing).
+    let of = |prefix: &str| {
         measured
             .iter()
             .find(|m| m.name.starts_with(prefix))
-            .map_or(f64::NAN, |m| m.p99_ms)
+            .map_or((f64::NAN, f64::NAN), |m| (m.p99_ms, m.p50_ms))
     };
-    let p50 = |prefix: &str| {
-        measured
-            .iter()
-            .find(|m| m.name.starts_with(prefix))
-            .map_or(f64::NAN, |m| m.p50_ms)
-    };
+    let p99 = |prefix: &str| of(prefix).0;
+    let p50 = |prefix: &str| of(prefix).1;
     let verdict = |v: f64, limit: f64| if v <= limit { "met" } else { "NOT met" };
     let (month, month31, year, series) = (
         p99("GetBilling, last"),
         p99("GetBilling, 31"),
-        p99("GetBilling, 365 days to today"),
+        p99(YEAR),
         p99("GetBillingSeries"),
     );
     notes.push(format!(
@@ -462,16 +457,16 @@ fn reads(
         year / month31,
         year / month,
         verdict((year / month31).max(year / month), 2.0),
-        p50("GetBilling, 365 days to today") / p50("GetBilling, 31"),
-        p50("GetBilling, 365 days to today") / p50("GetBilling, last"),
+        p50(YEAR) / p50("GetBilling, 31"),
+        p50(YEAR) / p50("GetBilling, last"),
     ));
-    let cut = p99("GetBilling, 365 days to the 6th");
+    let cut = p99(CUT_YEAR);
     notes.push(format!(
         "{backend}: 365 days to the 6th of last month (both ends cut a month) p99 {cut:.2} ms, \
          target ≤ 50 ms: {}; against the calendar month {:.2} (of the medians {:.2}), ≤ 2: {}.",
         verdict(cut, 50.0),
         cut / month,
-        p50("GetBilling, 365 days to the 6th") / p50("GetBilling, last"),
+        p50(CUT_YEAR) / p50("GetBilling, last"),
         verdict(cut / month, 2.0),
     ));
     Ok((table, notes))
