@@ -348,6 +348,17 @@ mod tests {
             3,
             "three days: their own rows"
         );
+        // Two cut months: the week across their boundary (Oct 26 .. Nov 1) is one row.
+        assert_eq!(
+            rows("2026-10-07", "2026-11-06"),
+            9,
+            "31 days ending on the 6th"
+        );
+        assert_eq!(
+            rows("2025-11-07", "2026-11-06"),
+            14,
+            "365 days ending on the 6th"
+        );
         assert_eq!(rows("2020-01-01", "2020-12-31"), 0, "no data");
     }
 
@@ -385,8 +396,8 @@ mod tests {
             let data = (base, base + 4000);
             let rows = rows_read((base + a, base + a + len), data);
             // At each end a cut month (its weeks, each whole or cut to at most 4 rows) and a few
-            // months; the years between. 34 is the most found trying every start with lengths in steps of
-            // 7 days, and every length with starts in steps of 3.
+            // months; the years between. 34 is the most found trying every start with lengths
+            // in steps of 7 days, and every length with starts in steps of 3.
             prop_assert!(rows <= 34, "{rows} rows for {len} days");
         }
     }
