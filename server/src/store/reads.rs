@@ -291,9 +291,9 @@ impl Reads<'_> {
     /// snapshot (`pg_export_snapshot`), so every term sees exactly the same data. There the
     /// per-row packing is the cost that grows with the terms. SQLite connections cannot share a
     /// snapshot (the bundled library is built without `sqlite3_snapshot_open`), so there the
-    /// terms run in order, packed by `evo_pack`; a single key's rows are few. Without a free connection
-    /// the terms run here, one statement for all (never waiting for the pool: a read holding
-    /// this connection must not wait for another).
+    /// terms run in order, packed by `evo_pack`; a single key's rows are few. Without a free
+    /// connection the terms run here, one statement for all (never waiting for the pool: a read
+    /// holding this connection must not wait for another).
     async fn packed_terms(
         &self,
         tx: &mut Transaction<'_, Any>,
