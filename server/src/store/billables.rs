@@ -13,10 +13,9 @@ use sqlx::Row;
 
 use super::accounts::lock_account;
 use super::days::now_unix;
-use super::ledger::CHUNK;
 use super::rollups::{add, Delta, Sums, BILLING};
 use super::terms::Tier;
-use super::{values_list, Store, StoreResult};
+use super::{shaped, values_list, Store, StoreResult};
 use crate::model::ResolvedBillable;
 
 /// The online NewBillable write.
@@ -53,7 +52,7 @@ impl Billables<'_> {
             .iter()
             .filter(|b| seen.insert((b.account_id.as_str(), b.call_sid.as_str())))
             .collect();
-        for chunk in unique.chunks(CHUNK) {
+        for chunk in shaped(&unique) {
             let sql = format!(
                 "INSERT INTO billables (account_id, call_sid, customer_id, session_id, created_at) VALUES {} \
                  ON CONFLICT (account_id, call_sid) DO NOTHING RETURNING account_id, call_sid",
@@ -82,7 +81,7 @@ impl Billables<'_> {
                 .map(|(_, s)| s.as_str())
                 .collect();
             let mut deltas: HashMap<(String, i64), Sums> = HashMap::new();
-            for chunk in sids.chunks(CHUNK) {
+            for chunk in shaped(&sids) {
                 let sql = format!(
                     "SELECT b.customer_id AS customer_id, c.day AS day, c.international AS international, \
                             c.price_micros AS price, c.recording_secs AS recording, \

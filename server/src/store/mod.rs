@@ -24,7 +24,7 @@ pub mod ledger;
 pub mod reads;
 pub mod reports;
 pub mod rollups;
-mod sqlite_pack;
+mod sqlite_ext;
 pub mod terms;
 pub mod users;
 
@@ -163,10 +163,10 @@ impl Store {
         };
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
-            let rc = sqlite_pack::install();
+            let rc = sqlite_ext::install();
             if rc != 0 {
                 return Err(StoreError::Config(format!(
-                    "cannot register evo_pack with SQLite (result code {rc})"
+                    "cannot register evo_pack and the planner setting with SQLite (result code {rc})"
                 )));
             }
             if let Some(path) = sqlite_file(&url) {
@@ -459,7 +459,7 @@ impl Store {
     fn packed(&self, fields: &[&str]) -> String {
         match self.backend {
             // The same text as `group_concat(printf('%s␟%s…', …), char(30))`, at half its cost
-            // (store/sqlite_pack.rs).
+            // (store/sqlite_ext.rs).
             Backend::Sqlite => format!("evo_pack({})", fields.join(", ")),
             Backend::Postgres => format!(
                 "string_agg(concat_ws(chr(31), {}), chr(30))",
@@ -526,6 +526,25 @@ fn values_list(rows: usize, cols: usize) -> String {
     vec![one; rows].join(", ")
 }
 
+/// `items` in slices for multi-row statements: [`ledger::CHUNK`] rows while that many are left,
+/// then the largest power of two that fits, so a statement repeated "for n rows" comes in a
+/// dozen shapes whatever the n. Each shape is prepared once per connection and stays in sqlx's
+/// statement cache (100 statements); with one shape per size, a group commit of 1..64 writers
+/// and its select of their calls made 128 and most commits parsed their SQL again.
+fn shaped<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        let n = match rest.len() {
+            0 => return None,
+            n if n >= ledger::CHUNK => ledger::CHUNK,
+            n => 1 << n.ilog2(),
+        };
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some(head)
+    })
+}
+
 /// Reads a nullable TEXT column.
 fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, sqlx::Error> {
     row.try_get::<Option<String>, _>(col)
@@ -566,6 +585,31 @@ mod tests {
             Some("./data/x.db")
         );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    /// Every item once, in order, in at most a dozen lengths over any group size.
+    #[test]
+    fn shaped_slices_cover_in_few_shapes() {
+        let mut lengths = std::collections::BTreeSet::new();
+        for n in 0..=2_100usize {
+            let items: Vec<usize> = (0..n).collect();
+            let slices: Vec<&[usize]> = shaped(&items).collect();
+            assert_eq!(slices.concat(), items, "n = {n}");
+            assert!(
+                slices.len() <= 1 + n / ledger::CHUNK + 9,
+                "n = {n}: {}",
+                slices.len()
+            );
+            lengths.extend(slices.iter().map(|s| s.len()));
+        }
+        let powers: Vec<usize> = (0..9).map(|k| 1 << k).collect();
+        assert!(
+            lengths
+                .iter()
+                .all(|l| *l == ledger::CHUNK || powers.contains(l)),
+            "{lengths:?}"
+        );
+        assert!(lengths.len() <= 10, "{lengths:?}");
     }
 
     #[tokio::test]

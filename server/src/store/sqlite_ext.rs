@@ -1,18 +1,28 @@
-//! `evo_pack(…)`: an SQLite aggregate that packs a query's rows into one text, the form every
-//! whole-account read of [`super::Store::packed`] takes on SQLite.
+//! What every SQLite connection of the process gets, registered by `sqlite3_auto_extension`
+//! ([`install`], called before the pool opens its first connection, so no connection can lack
+//! it): the `evo_pack` aggregate, and the planner's stability guarantee.
 //!
-//! The text is exactly what `group_concat(printf('%s␟%s…', a, b, …), char(30))` gives (fields
-//! separated by U+001F, rows by U+001E, in the order the rows arrive; NULL when there is no row),
-//! at about half the cost over 10,000 roll-up rows: SQLite's `printf` turns each integer into text
-//! through its general formatter, and `group_concat` grows its buffer a step at a time. Here an
-//! integer is read as an integer and written by `itoa`; any other value is taken as SQLite's own
-//! text of it (`sqlite3_value_text`, which is what `printf('%s')` prints), NULL as nothing.
+//! `evo_pack(…)` packs a query's rows into one text, the form every whole-account read of
+//! [`super::Store::packed`] takes on SQLite. The text is exactly what
+//! `group_concat(printf('%s␟%s…', a, b, …), char(30))` gives (fields separated by U+001F, rows by
+//! U+001E, in the order the rows arrive; NULL when there is no row), at about half the cost over
+//! 10,000 roll-up rows: SQLite's `printf` turns each integer into text through its general
+//! formatter, and `group_concat` grows its buffer a step at a time. Here an integer is read as an
+//! integer and written by `itoa`; any other value is taken as SQLite's own text of it
+//! (`sqlite3_value_text`, which is what `printf('%s')` prints), NULL as nothing.
 //!
-//! The function is registered on every SQLite connection of the process by
-//! `sqlite3_auto_extension` ([`install`], called before the pool opens its first connection), so
-//! no connection can lack it. This is the only FFI in the store; nothing in it can unwind across
-//! the C boundary (no panicking call; memory is reserved fallibly, and a failure is reported to
-//! SQLite as SQLITE_NOMEM, which fails the statement).
+//! `SQLITE_DBCONFIG_ENABLE_QPSG` (the query planner stability guarantee): a statement's plan does
+//! not depend on the values bound to it. Without it the bundled SQLite (built with STAT4) looks
+//! each bound value up in `sqlite_stat4` when it plans, and so marks the statement to be planned
+//! again whenever a value is bound anew: after `analyze` every write of NewBillable's group
+//! commit parsed and planned its select of the new billables' calls again (~140,000 instructions
+//! per commit, 9 % of a single write's under load; callgrind, 2026-12-07), and each read its
+//! terms. Our statements bind account ids, days and keys to primary-key prefixes, where the plan
+//! is the same for every value.
+//!
+//! This is the only FFI in the store; nothing in it can unwind across the C boundary (no
+//! panicking call; memory is reserved fallibly, and a failure is reported to SQLite as
+//! SQLITE_NOMEM, which fails the statement).
 
 use libsqlite3_sys as ffi;
 use std::os::raw::{c_char, c_int};
@@ -27,7 +37,7 @@ const ROW_SEP: u8 = super::ROW_SEP as u8;
 /// dropped at the end, so an empty first row still counts as a row, as in `group_concat`).
 type Packed = Vec<u8>;
 
-/// Registers `evo_pack` for every SQLite connection opened from now on (once per process);
+/// Registers [`register`] for every SQLite connection opened from now on (once per process);
 /// answers SQLite's result code of the registration (`SQLITE_OK` = 0 on success).
 pub fn install() -> c_int {
     static RC: OnceLock<c_int> = OnceLock::new();
@@ -36,12 +46,26 @@ pub fn install() -> c_int {
     *RC.get_or_init(|| unsafe { ffi::sqlite3_auto_extension(Some(register)) })
 }
 
-/// Called by SQLite for each new connection: adds the aggregate to it.
+/// Called by SQLite for each new connection: sets the stability guarantee and adds the
+/// aggregate (a failure of either fails the connection's opening).
 unsafe extern "C" fn register(
     db: *mut ffi::sqlite3,
     _error: *mut *mut c_char,
     _api: *const ffi::sqlite3_api_routines,
 ) -> c_int {
+    // SAFETY: `db` is the connection SQLite is opening; ENABLE_QPSG takes an int and an
+    // optional int pointer for the setting read back (none here).
+    let rc = unsafe {
+        ffi::sqlite3_db_config(
+            db,
+            ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            std::ptr::null_mut::<c_int>(),
+        )
+    };
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
     // SAFETY: `db` is the connection SQLite is opening; NAME is NUL-terminated; the callbacks
     // match the aggregate signatures, and no user data or destructor is passed.
     unsafe {
@@ -151,6 +175,7 @@ unsafe extern "C" fn finish(ctx: *mut ffi::sqlite3_context) {
 #[cfg(test)]
 mod tests {
     use super::super::Store;
+    use super::{c_int, ffi};
     use proptest::prelude::*;
     use sqlx::Row;
 
@@ -277,6 +302,95 @@ mod tests {
         assert_eq!(
             groups,
             vec![(0, "0\u{1f}".to_string()), (1, "1\u{1f}x".to_string())]
+        );
+    }
+
+    /// How often a statement was planned again while it ran with a new value bound each time,
+    /// on a table whose first key column is skewed and analyzed (so STAT4 has samples for it).
+    fn replans(db: *mut ffi::sqlite3) -> i32 {
+        let sql = b"SELECT count(*) FROM skewed WHERE a = ?1\0";
+        let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+        // SAFETY: `db` is an open connection held locked by the caller; `sql` is NUL-terminated;
+        // `stmt` is finalized before returning; every bound text is a static NUL-terminated
+        // string (SQLITE_STATIC: SQLite does not copy or free it).
+        unsafe {
+            let rc = ffi::sqlite3_prepare_v2(
+                db,
+                sql.as_ptr().cast(),
+                -1,
+                &mut stmt,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(rc, ffi::SQLITE_OK);
+            for value in [&b"big\0"[..], b"small\0", b"big\0", b"none\0"] {
+                let rc = ffi::sqlite3_bind_text(
+                    stmt,
+                    1,
+                    value.as_ptr().cast(),
+                    -1,
+                    ffi::SQLITE_STATIC(),
+                );
+                assert_eq!(rc, ffi::SQLITE_OK);
+                assert_eq!(ffi::sqlite3_step(stmt), ffi::SQLITE_ROW);
+                ffi::sqlite3_reset(stmt);
+            }
+            let n = ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+            ffi::sqlite3_finalize(stmt);
+            n
+        }
+    }
+
+    /// Every connection plans a statement once, whatever values are bound to it later; the same
+    /// statement with the setting turned off is planned again for each new value (so the bundled
+    /// library has STAT4, and the check can fail).
+    #[tokio::test]
+    async fn bound_values_do_not_replan() {
+        use sqlx::Connection;
+        assert_eq!(super::install(), ffi::SQLITE_OK);
+        let mut conn = sqlx::sqlite::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query(
+            "CREATE TABLE skewed (a TEXT NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b))",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+             INSERT INTO skewed SELECT CASE WHEN i <= 1990 THEN 'big' ELSE 'small' || i END, i FROM n",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
+        let samples: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_stat4")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(samples > 0, "no STAT4 samples");
+        let mut handle = conn.lock_handle().await.unwrap();
+        let db = handle.as_raw_handle().as_ptr();
+        let setting = |set: c_int| {
+            let mut now: c_int = -1;
+            // SAFETY: the connection is locked by `handle`; the pointer receives the setting.
+            let rc = unsafe {
+                ffi::sqlite3_db_config(
+                    db,
+                    ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+                    set,
+                    &mut now as *mut c_int,
+                )
+            };
+            assert_eq!(rc, ffi::SQLITE_OK);
+            now
+        };
+        assert_eq!(setting(-1), 1, "a new connection has the guarantee on");
+        assert_eq!(replans(db), 0);
+        assert_eq!(setting(0), 0);
+        assert!(
+            replans(db) >= 3,
+            "without the guarantee each new value replans"
         );
     }
 }
