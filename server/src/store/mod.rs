@@ -527,10 +527,13 @@ fn values_list(rows: usize, cols: usize) -> String {
 }
 
 /// `items` in slices for multi-row statements: [`ledger::CHUNK`] rows while that many are left,
-/// then the largest power of two that fits, so a statement repeated "for n rows" comes in a
-/// dozen shapes whatever the n. Each shape is prepared once per connection and stays in sqlx's
+/// then the largest power of two that fits, so a statement repeated "for n rows" comes in ten
+/// shapes whatever the n. Each shape is prepared once per connection and stays in sqlx's
 /// statement cache (100 statements); with one shape per size, a group commit of 1..64 writers
-/// and its select of their calls made 128 and most commits parsed their SQL again.
+/// and its select of their calls made 128. Used where the sizes vary from commit to commit (the
+/// billables of a group); the roll-up upserts keep plain chunks, since on PostgreSQL each extra
+/// statement is a round trip (their rows are whole chunks in bulk writes, and only a group with
+/// calls in the ledger writes them online).
 fn shaped<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = items;
     std::iter::from_fn(move || {

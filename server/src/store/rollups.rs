@@ -22,8 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::{Any, Row, Transaction};
 
 use super::accounts::lock_account;
+use super::ledger::CHUNK;
 use super::terms::Tier;
-use super::{shaped, unpack, values_list, Store, StoreResult};
+use super::{unpack, values_list, Store, StoreResult};
 
 /// Sums of a roll-up row (billing: billed calls, international calls, international micros,
 /// recorded calls; usage: count, usage micros, price micros, 0).
@@ -136,7 +137,7 @@ pub(super) async fn add(
         } else {
             String::new()
         };
-        for chunk in shaped(&rows) {
+        for chunk in rows.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO {t} (account_id, tier, start, {k}, {cols}) VALUES {vals} \
                  ON CONFLICT (account_id, tier, start, {k}) DO UPDATE SET {set}{returning}",
@@ -222,7 +223,7 @@ pub(super) async fn add_totals(
         .map(|c| format!("{c} = {TOTALS}.{c} + excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    for chunk in shaped(&rows) {
+    for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO {TOTALS} (account_id, tier, start, {}) VALUES {} \
              ON CONFLICT (account_id, tier, start) DO UPDATE SET {set}",
