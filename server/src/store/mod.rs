@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod reads;
 pub mod reports;
 pub mod rollups;
+pub mod seals;
 mod sqlite_ext;
 pub mod terms;
 pub mod users;
@@ -142,6 +143,8 @@ pub struct Store {
     /// Whether the last write failed for want of the store (why, and when): what /healthz
     /// reports.
     writes: Arc<std::sync::Mutex<Option<(String, std::time::Instant)>>>,
+    /// The seals of closed periods being written (see [`seals`]).
+    sealing: Arc<seals::Sealing>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -248,6 +251,7 @@ impl Store {
             backend,
             lookups: Default::default(),
             writes: Default::default(),
+            sealing: Default::default(),
         })
     }
 

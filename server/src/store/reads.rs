@@ -2,8 +2,10 @@
 //! never from the raw calls. A range becomes a few signed terms ([`super::terms::cover`]); each
 //! term's rows are fetched packed into one text ([`Store::packed`]) and added up here, so a
 //! year of 10,000 customers costs a few scans of 10,000 rows and one value through the driver.
-//! Every read runs in one transaction: the data bounds the cover relies on and the rows come
-//! from the same snapshot (REPEATABLE READ on PostgreSQL; a read transaction on SQLite).
+//! A whole-account read of a closed period takes the period's seal instead, when it is valid
+//! ([`super::seals`]). Every read runs in one transaction: the data bounds the cover relies on
+//! and the rows come from the same snapshot (REPEATABLE READ on PostgreSQL; a read transaction
+//! on SQLite).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -12,6 +14,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
+use super::seals::{self, PeriodState, Seal};
 use super::terms::{clip, cover, Term, Tier};
 use super::{Backend, Store, StoreResult};
 use crate::model::CustomerBilling;
@@ -67,7 +70,7 @@ fn usage_of(s: &Sums) -> UsageSums {
 
 /// Calls `each(key, sums × sign)` for every row of a [`Store::packed`] text of a key and `n`
 /// integers (at most 4): one pass over the bytes. A malformed number reads as 0.
-fn scan<'t>(text: &'t str, n: usize, sign: i64, mut each: impl FnMut(&'t str, Sums)) {
+pub(super) fn scan<'t>(text: &'t str, n: usize, sign: i64, mut each: impl FnMut(&'t str, Sums)) {
     const FIELD: u8 = 0x1F;
     const ROW: u8 = 0x1E;
     let bytes = text.as_bytes();
@@ -193,7 +196,7 @@ fn merge_two<'t>(a: Vec<(&'t str, Sums)>, b: Vec<(&'t str, Sums)>) -> Vec<(&'t s
 
 /// One statement that packs `n` terms' rows of `table` (see [`Reads::packed_terms`]), each
 /// bound as account, tier, first and last start (and the key when `keyed`).
-fn terms_sql(db: &Store, table: &Table, n: usize, keyed: bool) -> String {
+pub(super) fn terms_sql(db: &Store, table: &Table, n: usize, keyed: bool) -> String {
     let mut fields = vec![table.key];
     fields.extend(table.values);
     let packed = db.packed(&fields);
@@ -238,7 +241,7 @@ async fn term_in_snapshot(
 }
 
 /// Runs [`terms_sql`] for `terms`: one packed text per term.
-async fn run_terms(
+pub(super) async fn run_terms(
     conn: &mut AnyConnection,
     sql: &str,
     account_id: &str,
@@ -263,6 +266,31 @@ async fn run_terms(
     (0..terms.len())
         .map(|i| Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_default()))
         .collect()
+}
+
+/// A read's packed texts with their signs, and which of them are scanned periods worth sealing.
+struct Pieces {
+    texts: Vec<(String, i64)>,
+    /// (index in `texts`, tier, start, the totals' gen in the read's snapshot).
+    seals: Vec<(usize, Tier, i64, i64)>,
+}
+
+impl Pieces {
+    /// The candidates' texts as seals (the rest is dropped); empty texts are not kept.
+    fn into_seals(mut self) -> Vec<Seal> {
+        self.seals
+            .iter()
+            .filter_map(|&(i, tier, start, gen)| {
+                let text = std::mem::take(&mut self.texts[i].0);
+                (!text.is_empty()).then_some(Seal {
+                    tier,
+                    start,
+                    gen,
+                    text,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The tier whose periods are a granularity's.
@@ -296,7 +324,7 @@ impl Reads<'_> {
     /// terms run in order, packed by `evo_pack`; a single key's rows are few. Without a free
     /// connection the terms run here, one statement for all (never waiting for the pool: a read
     /// holding this connection must not wait for another).
-    async fn packed_terms(
+    async fn scan_terms(
         &self,
         tx: &mut Transaction<'_, Any>,
         table: &Table,
@@ -349,6 +377,90 @@ impl Reads<'_> {
         Ok(texts)
     }
 
+    /// Each term's rows of `table` as packed texts with their signs (optionally only `key`).
+    ///
+    /// A whole-account billing read takes each closed period's seal when it is valid in this
+    /// snapshot ([`super::seals`]) and scans the rest ([`Reads::scan_terms`]); the scanned
+    /// periods worth sealing come back as candidates for [`Store::seal`]. Any other read scans.
+    async fn packed_terms(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        table: &Table,
+        account_id: &str,
+        terms: &[Term],
+        key: Option<&str>,
+    ) -> StoreResult<Pieces> {
+        let db = self.0;
+        if !table.totals || key.is_some() || terms.is_empty() {
+            let texts = self.scan_terms(tx, table, account_id, terms, key).await?;
+            return Ok(Pieces {
+                texts: texts
+                    .into_iter()
+                    .zip(terms.iter().map(|t| t.sign))
+                    .collect(),
+                seals: Vec::new(),
+            });
+        }
+        let mut states = seals::states(db, tx, account_id, terms).await?;
+        let today = day_number(chrono::Utc::now().date_naive());
+        let min_customers = db.sealing.min_customers();
+        // Each piece is a seal's text or the index of a scanned term; a run of periods neither
+        // sealed nor worth sealing (today, small days, days without data) stays one scan.
+        let mut pieces: Vec<(Result<String, usize>, i64)> = Vec::new();
+        let mut scans: Vec<Term> = Vec::new();
+        let mut candidates: Vec<(usize, Tier, i64, i64)> = Vec::new();
+        for t in terms {
+            let mut run: Option<usize> = None;
+            let mut start = t.first;
+            while start <= t.last {
+                let end = t.tier.end(start);
+                let state = states.get_mut(&(t.tier.number(), start));
+                let single = Term {
+                    first: start,
+                    last: start,
+                    ..*t
+                };
+                match state {
+                    Some(PeriodState {
+                        sealed: sealed @ Some(_),
+                        ..
+                    }) => {
+                        // Taken: the same period twice in a cover (never seen) is scanned.
+                        pieces.push((Ok(sealed.take().unwrap_or_default()), t.sign));
+                        run = None;
+                    }
+                    Some(st) if end < today && st.customers >= min_customers => {
+                        candidates.push((pieces.len(), t.tier, start, st.gen));
+                        pieces.push((Err(scans.len()), t.sign));
+                        scans.push(single);
+                        run = None;
+                    }
+                    _ => match run {
+                        Some(i) => scans[i].last = start,
+                        None => {
+                            run = Some(scans.len());
+                            pieces.push((Err(scans.len()), t.sign));
+                            scans.push(single);
+                        }
+                    },
+                }
+                start = end + 1;
+            }
+        }
+        let mut scanned = self.scan_terms(tx, table, account_id, &scans, None).await?;
+        let texts = pieces
+            .into_iter()
+            .map(|(piece, sign)| match piece {
+                Ok(text) => (text, sign),
+                Err(i) => (std::mem::take(&mut scanned[i]), sign),
+            })
+            .collect();
+        Ok(Pieces {
+            texts,
+            seals: candidates,
+        })
+    }
+
     /// Per key, the signed sum of `terms`, optionally only `key`.
     async fn per_key(
         &self,
@@ -358,10 +470,10 @@ impl Reads<'_> {
         terms: &[Term],
         key: Option<&str>,
     ) -> StoreResult<HashMap<String, Sums>> {
-        let texts = self.packed_terms(tx, table, account_id, terms, key).await?;
+        let pieces = self.packed_terms(tx, table, account_id, terms, key).await?;
         let mut out: HashMap<String, Sums> = HashMap::new();
-        for (text, t) in texts.iter().zip(terms) {
-            scan(text, table.values.len(), t.sign, |k, sums| {
+        for (text, sign) in &pieces.texts {
+            scan(text, table.values.len(), *sign, |k, sums| {
                 let e = match out.get_mut(k) {
                     Some(e) => e,
                     None => out.entry(k.to_string()).or_default(),
@@ -371,6 +483,7 @@ impl Reads<'_> {
                 }
             });
         }
+        self.0.seal(account_id, pieces.into_seals());
         Ok(out)
     }
 
@@ -416,18 +529,20 @@ impl Reads<'_> {
         };
         let mut tx = self.snapshot().await?;
         let terms = self.terms(&mut tx, &BILLING, account_id, range).await?;
-        let texts = self
+        let pieces = self
             .packed_terms(&mut tx, &BILLING, account_id, &terms, customer_id)
             .await?;
         tx.commit().await?;
         // Each term's rows come in key order per period: ascending runs, merged here (no map,
         // no sort, no key copied until the answer is built).
-        let signed = texts.iter().zip(terms.iter().map(|t| t.sign));
-        Ok(merge_runs(ascending_runs(signed, BILLING.values.len()))
+        let signed = pieces.texts.iter().map(|(text, sign)| (text, *sign));
+        let answer = merge_runs(ascending_runs(signed, BILLING.values.len()))
             .into_iter()
             .filter(|(id, s)| s[0] > 0 && subtree.as_ref().is_none_or(|ids| ids.contains(*id)))
             .map(|(id, s)| billing_of(id.to_string(), &s))
-            .collect())
+            .collect();
+        self.0.seal(account_id, pieces.into_seals());
+        Ok(answer)
     }
 
     /// Billing sums per period of `range` (every period, empty ones included), for the account,

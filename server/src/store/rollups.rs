@@ -12,7 +12,8 @@
 //!
 //! `billing_totals` sums `billing_rollup` per account and period, with how many customers were
 //! billed in it; every write above updates it in the same transaction ([`add_totals`]), so an
-//! account's series of whole periods reads one row per period.
+//! account's series of whole periods reads one row per period. Each such update also increments
+//! the period's `gen`, which is what keeps the seals of closed periods exact ([`super::seals`]).
 //!
 //! A billable whose call has not arrived yet is kept, and counted when the import that brings its
 //! call rebuilds the call's day. [`Rollups::check`] recomputes everything from the raw tables.
@@ -209,7 +210,8 @@ pub(super) async fn add_totals(
             *acc += v;
         }
     }
-    rows.retain(|_, s| s.iter().any(|v| *v != 0));
+    // Every period with a changed row is written, even where the changes cancel out (a call
+    // moved between two customers): its `gen` must move, so no seal of it stays valid.
     let rows: Vec<_> = rows.into_iter().collect();
     let cols = [
         "customers_billed",
@@ -221,6 +223,7 @@ pub(super) async fn add_totals(
     let set = cols
         .iter()
         .map(|c| format!("{c} = {TOTALS}.{c} + excluded.{c}"))
+        .chain([format!("gen = {TOTALS}.gen + 1")])
         .collect::<Vec<_>>()
         .join(", ");
     for chunk in rows.chunks(CHUNK) {
@@ -370,8 +373,12 @@ impl Rollups<'_> {
                 .execute(&mut *tx)
                 .await?;
                 if table.totals {
+                    // Zeroed, not deleted: a totals row's `gen` only grows, so a seal made
+                    // before this never matches again (see super::seals).
                     sqlx::query(&db.sql(&format!(
-                        "DELETE FROM {TOTALS} WHERE account_id = ? AND tier > 0"
+                        "UPDATE {TOTALS} SET customers_billed = 0, billed_calls = 0, \
+                         international_calls = 0, international_micros = 0, recorded_calls = 0, \
+                         gen = gen + 1 WHERE account_id = ? AND tier > 0"
                     )))
                     .bind(&account.id)
                     .execute(&mut *tx)
@@ -466,6 +473,7 @@ impl Rollups<'_> {
                 }
             }
             problems.extend(check_totals(db, &mut tx, a).await?);
+            problems.extend(super::seals::check(db, &mut tx, a).await?);
             tx.commit().await?;
         }
         Ok(problems)
