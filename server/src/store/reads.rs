@@ -240,6 +240,17 @@ async fn term_in_snapshot(
     Ok(text)
 }
 
+/// A statement of [`Any`] with its arguments, as `sqlx::query` makes it.
+pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a term as its statements filter it: account, tier, first and last start.
+pub(super) fn bind_term<'q>(q: AnyQuery<'q>, account_id: &'q str, t: &Term) -> AnyQuery<'q> {
+    q.bind(account_id)
+        .bind(t.tier.number())
+        .bind(t.first)
+        .bind(t.last)
+}
+
 /// Runs [`terms_sql`] for `terms`: one packed text per term.
 pub(super) async fn run_terms(
     conn: &mut AnyConnection,
@@ -253,11 +264,7 @@ pub(super) async fn run_terms(
     }
     let mut q = sqlx::query(sql);
     for t in terms {
-        q = q
-            .bind(account_id)
-            .bind(t.tier.number())
-            .bind(t.first)
-            .bind(t.last);
+        q = bind_term(q, account_id, t);
         if let Some(k) = key {
             q = q.bind(k);
         }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use sqlx::{Any, Row, Transaction};
 
-use super::reads::{run_terms, scan, terms_sql};
+use super::reads::{bind_term, run_terms, scan, terms_sql};
 use super::rollups::Sums;
 use super::rollups::{BILLING, TOTALS};
 use super::terms::{Term, Tier};
@@ -96,11 +96,7 @@ pub(super) async fn states(
         .into_owned();
     let mut q = sqlx::query(&sql);
     for t in terms {
-        q = q
-            .bind(account_id)
-            .bind(t.tier.number())
-            .bind(t.first)
-            .bind(t.last);
+        q = bind_term(q, account_id, t);
     }
     let mut out = HashMap::new();
     for row in q.fetch_all(&mut **tx).await? {
