@@ -14,9 +14,9 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
-use super::seals::{self, PeriodState, Seal};
-use super::terms::{clip, cover, Term, Tier};
-use super::{Backend, Store, StoreResult};
+use super::seals::{self, PeriodState, Seal, PREFIX_TIER};
+use super::terms::{clip, cover, is_month_run, starts, Costs, Term, Tier};
+use super::{Backend, Store, StoreResult, FIELD_SEP, ROW_SEP};
 use crate::model::CustomerBilling;
 
 /// Billing and usage reads.
@@ -128,7 +128,7 @@ pub(super) fn scan<'t>(text: &'t str, n: usize, sign: i64, mut each: impl FnMut(
 /// The rows of packed texts (each with its sign) cut into runs ascending by key: a run ends
 /// where a key is not greater than the one before (a new period of a term, or the next term).
 fn ascending_runs<'t>(
-    texts: impl Iterator<Item = (&'t String, i64)>,
+    texts: impl Iterator<Item = (&'t str, i64)>,
     n: usize,
 ) -> Vec<Vec<(&'t str, Sums)>> {
     let mut runs = Vec::new();
@@ -278,26 +278,45 @@ pub(super) async fn run_terms(
 /// A read's packed texts with their signs, and which of them are scanned periods worth sealing.
 struct Pieces {
     texts: Vec<(String, i64)>,
-    /// (index in `texts`, tier, start, the totals' gen in the read's snapshot).
-    seals: Vec<(usize, Tier, i64, i64)>,
+    /// (index in `texts`, the seal as it would be stored, with an empty text).
+    seals: Vec<(usize, Seal)>,
 }
 
 impl Pieces {
-    /// The candidates' texts as seals (the rest is dropped); empty texts are not kept.
+    /// The candidates' texts as seals (the rest is dropped); empty texts are not kept. A
+    /// prefix's text (its months' rows) is summed to one row per key first.
     fn into_seals(mut self) -> Vec<Seal> {
         self.seals
-            .iter()
-            .filter_map(|&(i, tier, start, gen)| {
+            .into_iter()
+            .filter_map(|(i, mut seal)| {
                 let text = std::mem::take(&mut self.texts[i].0);
-                (!text.is_empty()).then_some(Seal {
-                    tier,
-                    start,
-                    gen,
-                    text,
-                })
+                seal.text = if seal.tier == PREFIX_TIER {
+                    summed(&text, BILLING.values.len())
+                } else {
+                    text
+                };
+                (!seal.text.is_empty()).then_some(seal)
             })
             .collect()
     }
+}
+
+/// A packed text's rows summed per key, packed again in byte order of the keys (as a period's
+/// rows are).
+pub(super) fn summed(text: &str, n: usize) -> String {
+    let rows = merge_runs(ascending_runs(std::iter::once((text, 1)), n));
+    let mut out = String::with_capacity(text.len() / 4);
+    for (i, (key, sums)) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(ROW_SEP);
+        }
+        out.push_str(key);
+        for v in &sums[..n] {
+            out.push(FIELD_SEP);
+            out.push_str(&v.to_string());
+        }
+    }
+    out
 }
 
 /// The tier whose periods are a granularity's.
@@ -415,8 +434,42 @@ impl Reads<'_> {
         // sealed nor worth sealing (today, small days, days without data) stays one scan.
         let mut pieces: Vec<(Result<String, usize>, i64)> = Vec::new();
         let mut scans: Vec<Term> = Vec::new();
-        let mut candidates: Vec<(usize, Tier, i64, i64)> = Vec::new();
+        let mut candidates: Vec<(usize, Seal)> = Vec::new();
+        let candidate = |tier: i64, start: i64, gen: i64| Seal {
+            tier,
+            start,
+            gen,
+            text: String::new(),
+        };
         for t in terms {
+            if is_month_run(t) {
+                // A prefix: its seal when valid, else one scan of its months (sealed after
+                // when they have ended and the account is big enough).
+                let months: Vec<Option<&PeriodState>> = starts(t)
+                    .map(|s| states.get(&(Tier::Month.number(), s)))
+                    .collect();
+                let gen = seals::prefix_gen(months.iter().map(|m| m.map(|m| m.gen)));
+                let customers = months.iter().flatten().map(|m| m.customers).max();
+                match states.get_mut(&(PREFIX_TIER, t.last)) {
+                    Some(PeriodState {
+                        gen: sealed_gen,
+                        sealed: sealed @ Some(_),
+                        ..
+                    }) if *sealed_gen == gen => {
+                        pieces.push((Ok(sealed.take().unwrap_or_default()), t.sign));
+                    }
+                    _ => {
+                        if Tier::Month.end(t.last) < today
+                            && customers.is_some_and(|c| c >= min_customers)
+                        {
+                            candidates.push((pieces.len(), candidate(PREFIX_TIER, t.last, gen)));
+                        }
+                        pieces.push((Err(scans.len()), t.sign));
+                        scans.push(*t);
+                    }
+                }
+                continue;
+            }
             let mut run: Option<usize> = None;
             let mut start = t.first;
             while start <= t.last {
@@ -437,7 +490,7 @@ impl Reads<'_> {
                         run = None;
                     }
                     Some(st) if end < today && st.customers >= min_customers => {
-                        candidates.push((pieces.len(), t.tier, start, st.gen));
+                        candidates.push((pieces.len(), candidate(t.tier.number(), start, st.gen)));
                         pieces.push((Err(scans.len()), t.sign));
                         scans.push(single);
                         run = None;
@@ -494,18 +547,32 @@ impl Reads<'_> {
         Ok(out)
     }
 
-    /// The terms of a range for `table` of an account (empty when the range holds no data).
+    /// The terms of a range for `table` of an account (empty when the range holds no data),
+    /// for a read of `key` or of the whole account. A whole-account billing read of an account
+    /// big enough to be sealed ([`super::seals`]) takes the cover that costs the fewest seals
+    /// and scans ([`Costs::Sealed`]), which may read a prefix of a year's months as one term;
+    /// any other read, the one that scans the fewest rows.
     async fn terms(
         &self,
         tx: &mut Transaction<'_, Any>,
         table: &Table,
         account_id: &str,
         range: DateRange,
+        key: Option<&str>,
     ) -> StoreResult<Vec<Term>> {
-        Ok(match bounds_in(self.0, tx, table, account_id).await? {
-            Some(data) => cover(span(range), data),
-            None => Vec::new(),
-        })
+        let Some(data) = bounds_in(self.0, tx, table, account_id).await? else {
+            return Ok(Vec::new());
+        };
+        let rows = cover(span(range), data, Costs::Rows);
+        if !table.totals || key.is_some() {
+            return Ok(rows);
+        }
+        let today = day_number(chrono::Utc::now().date_naive());
+        let sealed = cover(span(range), data, Costs::Sealed { today });
+        if sealed == rows || !seals::worth_sealing(self.0, tx, account_id).await? {
+            return Ok(rows);
+        }
+        Ok(sealed)
     }
 
     /// The ids of a subtree's customers.
@@ -535,14 +602,19 @@ impl Reads<'_> {
             None => None,
         };
         let mut tx = self.snapshot().await?;
-        let terms = self.terms(&mut tx, &BILLING, account_id, range).await?;
+        let terms = self
+            .terms(&mut tx, &BILLING, account_id, range, customer_id)
+            .await?;
         let pieces = self
             .packed_terms(&mut tx, &BILLING, account_id, &terms, customer_id)
             .await?;
         tx.commit().await?;
         // Each term's rows come in key order per period: ascending runs, merged here (no map,
         // no sort, no key copied until the answer is built).
-        let signed = pieces.texts.iter().map(|(text, sign)| (text, *sign));
+        let signed = pieces
+            .texts
+            .iter()
+            .map(|(text, sign)| (text.as_str(), *sign));
         let answer = merge_runs(ascending_runs(signed, BILLING.values.len()))
             .into_iter()
             .filter(|(id, s)| s[0] > 0 && subtree.as_ref().is_none_or(|ids| ids.contains(*id)))
@@ -615,7 +687,8 @@ impl Reads<'_> {
                             sign: 1,
                         }]
                     } else {
-                        self.terms(&mut tx, &BILLING, account_id, period).await?
+                        self.terms(&mut tx, &BILLING, account_id, period, customer_id)
+                            .await?
                     };
                 let per = self
                     .per_key(&mut tx, &BILLING, account_id, &terms, customer_id)
@@ -743,7 +816,9 @@ impl Reads<'_> {
             let leaves = if is_whole {
                 whole.remove(&a).unwrap_or_default()
             } else {
-                let terms = self.terms(&mut tx, &USAGE, account_id, period).await?;
+                let terms = self
+                    .terms(&mut tx, &USAGE, account_id, period, None)
+                    .await?;
                 self.per_key(&mut tx, &USAGE, account_id, &terms, None)
                     .await?
                     .into_iter()
@@ -848,7 +923,7 @@ mod tests {
                 let sign = sign / *periods as i64;
                 texts.push((vec![pack(&rows); *periods].join("\u{1e}"), sign));
             }
-            let runs = ascending_runs(texts.iter().map(|(t, sign)| (t, *sign)), 4);
+            let runs = ascending_runs(texts.iter().map(|(t, sign)| (t.as_str(), *sign)), 4);
             let got: Vec<(String, Sums)> =
                 merge_runs(runs).into_iter().map(|(k, s)| (k.to_string(), s)).collect();
             let want: Vec<(String, Sums)> = want.into_iter().collect();

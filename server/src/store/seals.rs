@@ -11,6 +11,13 @@
 //! at least [`SEAL_MIN_CUSTOMERS`] customers is written by a background task ([`Store::seal`]);
 //! a failed seal write is logged and costs nothing but the next read's scan. `check` compares
 //! every valid seal with its rows ([`check`]).
+//!
+//! A **prefix** seal ([`PREFIX_TIER`]) holds the sums of a year's months from January through
+//! a month that has ended, one row per customer: the cover of a whole-account read of a big
+//! account takes it where a range ends inside the year ([`super::terms::Costs::Sealed`]), so
+//! the 365 days to a day of last month do not scan this year's row and this month's. Its `gen`
+//! is the sum over the months of (their totals' `gen` + 1, or 0 where a month has no totals
+//! row yet): each addend only grows, so the sum is equal exactly when none of them moved.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -18,14 +25,18 @@ use std::sync::Mutex;
 
 use sqlx::{Any, Row, Transaction};
 
-use super::reads::{bind_term, run_terms, scan, terms_sql};
+use super::reads::{bind_term, run_terms, scan, summed, terms_sql};
 use super::rollups::Sums;
 use super::rollups::{BILLING, TOTALS};
-use super::terms::{Term, Tier};
+use super::terms::{is_month_run, starts, Term, Tier};
 use super::{Store, StoreResult};
 
 /// The table of seals.
 const SEALS: &str = "billing_sealed";
+
+/// The tier number a prefix seal is stored under: the months of a year from January through the
+/// month that starts on the seal's `start`.
+pub const PREFIX_TIER: i64 = 4;
 
 /// A period that billed fewer customers than this is cheap to scan (a few hundred microseconds)
 /// and is not sealed.
@@ -65,17 +76,41 @@ pub(super) struct PeriodState {
     pub sealed: Option<String>,
 }
 
-/// A seal to write: a period's packed rows as scanned at `gen`.
+/// A seal to write: a period's packed rows as scanned at `gen` (`tier` as stored: a
+/// [`Tier`]'s number or [`PREFIX_TIER`]).
 #[derive(Debug)]
 pub(super) struct Seal {
-    pub tier: Tier,
+    pub tier: i64,
     pub start: i64,
     pub gen: i64,
     pub text: String,
 }
 
+/// A prefix's `gen` from its months' totals gens (`None`: no totals row), see the module doc.
+pub(super) fn prefix_gen(months: impl Iterator<Item = Option<i64>>) -> i64 {
+    months.map(|g| g.map_or(0, |g| g + 1)).sum()
+}
+
+/// Is there a year of the account that billed enough customers to be sealed?
+pub(super) async fn worth_sealing(
+    db: &Store,
+    tx: &mut Transaction<'_, Any>,
+    account_id: &str,
+) -> StoreResult<bool> {
+    let most: Option<i64> = sqlx::query_scalar(&db.sql(&format!(
+        "SELECT MAX(customers_billed) FROM {TOTALS} WHERE account_id = ? AND tier = ?"
+    )))
+    .bind(account_id)
+    .bind(Tier::Year.number())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(most.unwrap_or(0) >= db.sealing.min_customers())
+}
+
 /// The state of every period of `terms` that has a totals row, by (tier number, start), read
-/// in the caller's transaction (one statement).
+/// in the caller's transaction (one statement). For a run of months (a prefix) the months'
+/// totals come without their own seals, and the prefix's seal under ([`PREFIX_TIER`], last
+/// month) with its stored `gen` (to compare with [`prefix_gen`]) and no customer count.
 pub(super) async fn states(
     db: &Store,
     tx: &mut Transaction<'_, Any>,
@@ -91,23 +126,49 @@ pub(super) async fn states(
          AND s.tier = t.tier AND s.start = t.start AND s.gen = t.gen \
          WHERE t.account_id = ? AND t.tier = ? AND t.start BETWEEN ? AND ?"
     );
-    let sql = db
-        .sql(&vec![one; terms.len()].join(" UNION ALL "))
-        .into_owned();
+    let months = format!(
+        "SELECT tier, start, gen, customers_billed AS customers, CAST(NULL AS TEXT) AS packed \
+         FROM {TOTALS} WHERE account_id = ? AND tier = ? AND start BETWEEN ? AND ?"
+    );
+    let prefix = format!(
+        "SELECT tier, start, gen, 0 AS customers, packed FROM {SEALS} \
+         WHERE account_id = ? AND tier = ? AND start BETWEEN ? AND ?"
+    );
+    let mut parts = Vec::new();
+    for t in terms {
+        if is_month_run(t) {
+            parts.extend([months.as_str(), prefix.as_str()]);
+        } else {
+            parts.push(one.as_str());
+        }
+    }
+    let sql = db.sql(&parts.join(" UNION ALL ")).into_owned();
     let mut q = sqlx::query(&sql);
     for t in terms {
         q = bind_term(q, account_id, t);
+        if is_month_run(t) {
+            q = q
+                .bind(account_id)
+                .bind(PREFIX_TIER)
+                .bind(t.last)
+                .bind(t.last);
+        }
     }
-    let mut out = HashMap::new();
+    let mut out: HashMap<(i64, i64), PeriodState> = HashMap::new();
     for row in q.fetch_all(&mut **tx).await? {
-        out.insert(
-            (row.try_get("tier")?, row.try_get("start")?),
-            PeriodState {
-                gen: row.try_get("gen")?,
-                customers: row.try_get("customers")?,
-                sealed: row.try_get("packed")?,
-            },
-        );
+        let state = PeriodState {
+            gen: row.try_get("gen")?,
+            customers: row.try_get("customers")?,
+            sealed: row.try_get("packed")?,
+        };
+        // A month both alone and in a prefix (never made by a cover) keeps its seal.
+        let key = (row.try_get("tier")?, row.try_get("start")?);
+        match out.get_mut(&key) {
+            Some(known) if known.sealed.is_some() => {}
+            _ => {
+                out.insert(key, state);
+            }
+        }
     }
     Ok(out)
 }
@@ -124,7 +185,7 @@ impl Store {
                 .unwrap_or_else(|e| e.into_inner());
             seals
                 .into_iter()
-                .filter(|s| writing.insert((account_id.to_string(), s.tier.number(), s.start)))
+                .filter(|s| writing.insert((account_id.to_string(), s.tier, s.start)))
                 .collect()
         };
         if seals.is_empty() {
@@ -137,7 +198,7 @@ impl Store {
             }
             let mut writing = db.sealing.writing.lock().unwrap_or_else(|e| e.into_inner());
             for s in &seals {
-                writing.remove(&(account_id.clone(), s.tier.number(), s.start));
+                writing.remove(&(account_id.clone(), s.tier, s.start));
             }
             if writing.is_empty() {
                 db.sealing.idle.notify_waiters();
@@ -182,7 +243,7 @@ async fn write(db: &Store, account_id: &str, seals: &[Seal]) -> StoreResult<()> 
     for s in seals {
         sqlx::query(&sql)
             .bind(account_id)
-            .bind(s.tier.number())
+            .bind(s.tier)
             .bind(s.start)
             .bind(s.gen)
             .bind(s.text.as_str())
@@ -209,6 +270,15 @@ pub(super) async fn check(
     .fetch_all(&mut **tx)
     .await?;
     let sql = terms_sql(db, &BILLING, 1, false);
+    // Compared as rows, whatever order each text lists them in.
+    let rows_of = |text: &str| {
+        let mut rows: Vec<(String, Sums)> = Vec::new();
+        scan(text, BILLING.values.len(), 1, |k, s| {
+            rows.push((k.to_string(), s))
+        });
+        rows.sort();
+        rows
+    };
     let mut out = Vec::new();
     for row in rows {
         let (tier, start): (i64, i64) = (row.try_get("tier")?, row.try_get("start")?);
@@ -226,19 +296,51 @@ pub(super) async fn check(
             sign: 1,
         };
         let now = run_terms(tx, &sql, account_id, &[term], None).await?;
-        // Compared as rows, whatever order each text lists them in.
-        let rows_of = |text: &str| {
-            let mut rows: Vec<(String, Sums)> = Vec::new();
-            scan(text, BILLING.values.len(), 1, |k, s| {
-                rows.push((k.to_string(), s))
-            });
-            rows.sort();
-            rows
-        };
         if rows_of(&sealed) != rows_of(now.first().map_or("", String::as_str)) {
             out.push(format!(
                 "{SEALS}: {account_id} tier {tier} start {start}: the seal differs from the \
                  period's rows at the same gen"
+            ));
+        }
+    }
+    // Prefixes: valid when their gen is their months' (see `prefix_gen`).
+    let prefixes = sqlx::query(&db.sql(&format!(
+        "SELECT start, gen, packed FROM {SEALS} WHERE account_id = ? AND tier = ?"
+    )))
+    .bind(account_id)
+    .bind(PREFIX_TIER)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in prefixes {
+        let (start, gen): (i64, i64) = (row.try_get("start")?, row.try_get("gen")?);
+        let sealed: String = row.try_get("packed")?;
+        let run = Term {
+            tier: Tier::Month,
+            first: Tier::Year.start(start),
+            last: start,
+            sign: 1,
+        };
+        let gens: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(&db.sql(&format!(
+            "SELECT start, gen FROM {TOTALS} WHERE account_id = ? AND tier = ? \
+             AND start BETWEEN ? AND ?"
+        )))
+        .bind(account_id)
+        .bind(run.tier.number())
+        .bind(run.first)
+        .bind(run.last)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+        if prefix_gen(starts(&run).map(|s| gens.get(&s).copied())) != gen {
+            continue;
+        }
+        let now = run_terms(tx, &sql, account_id, &[run], None).await?;
+        let now = summed(now.first().map_or("", String::as_str), BILLING.values.len());
+        if rows_of(&sealed) != rows_of(&now) {
+            out.push(format!(
+                "{SEALS}: {account_id} prefix through {start}: the seal differs from its \
+                 months' rows at the same gen"
             ));
         }
     }

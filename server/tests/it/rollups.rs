@@ -12,7 +12,8 @@ use evo_billing_server::model::{
     Account, CallRecord, Customer, CustomerBilling, Direction, ResolvedBillable,
 };
 use evo_billing_server::store::days::{day_number, day_of_time};
-use evo_billing_server::store::terms::cover;
+use evo_billing_server::store::seals::PREFIX_TIER;
+use evo_billing_server::store::terms::{cover, Costs, Tier};
 use evo_billing_server::store::Store;
 
 use crate::support::*;
@@ -529,6 +530,7 @@ async fn terms_of_one_read_see_one_snapshot(backend: Backend) {
     let terms = cover(
         (day_number(a), day_number(b)),
         (day_number(d("2025-01-01")), day_number(d("2026-06-29"))),
+        Costs::Rows,
     );
     assert!(
         terms.len() >= 2 && terms.iter().any(|t| t.sign < 0),
@@ -662,10 +664,18 @@ async fn sealed_reads_equal_brute_force(backend: Backend) {
     db.seals_written().await;
     let sealed = seals(&db).await;
     assert!(sealed.len() > 20, "{} seals", sealed.len());
+    assert!(
+        sealed.iter().any(|(tier, _)| *tier == PREFIX_TIER),
+        "no prefix sealed: {sealed:?}"
+    );
     let today = day_number(chrono::Utc::now().date_naive());
-    let tiers = evo_billing_server::store::terms::Tier::ALL;
     for (tier, start) in &sealed {
-        let t = tiers.iter().find(|t| t.number() == *tier).unwrap();
+        // A prefix ends with the month its start names.
+        let t = Tier::ALL
+            .into_iter()
+            .find(|t| t.number() == *tier)
+            .or((*tier == PREFIX_TIER).then_some(Tier::Month))
+            .unwrap();
         assert!(
             t.end(*start) < today,
             "tier {tier} start {start} has not ended"
@@ -757,7 +767,119 @@ async fn check_notices_a_corrupted_seal(backend: Backend) {
     );
 }
 
+/// A prefix seal (a year's months from January, one value) is exact across a month that had no
+/// data when it was sealed and gets some later (its `gen` counts the month's totals row
+/// appearing), is what the read uses, and is what `check` names when it is corrupted.
+async fn prefix_seals_stay_exact(backend: Backend) {
+    let db = fresh_db(backend).await;
+    db.set_seal_min_customers(0);
+    db.accounts()
+        .insert(&[Account {
+            id: "acc-p".into(),
+            name: "Prefix Telecom".into(),
+            account_sid: "ACpppppppppppppppppppppppppppppppp".into(),
+            home_country: "US".into(),
+            currency: Currency::USD,
+        }])
+        .await
+        .unwrap();
+    db.accounts()
+        .insert_customers(&[Customer {
+            id: "p-1".into(),
+            account_id: "acc-p".into(),
+            parent_id: None,
+            name: "P-1".into(),
+        }])
+        .await
+        .unwrap();
+    let call = |sid: &str, day: &str, price: i64| CallRecord {
+        account_id: "acc-p".into(),
+        sid: sid.into(),
+        start_time: day_number(d(day)) * 86_400 + 3_600,
+        direction: Direction::Outbound,
+        from: "+15550001".into(),
+        to: "+15550002".into(),
+        country: "FR".into(),
+        duration_secs: 60,
+        price: Micros(price),
+        currency: Currency::USD,
+        recording_duration_secs: 0,
+        recording_price: Micros(0),
+    };
+    let bill = |sid: &str| ResolvedBillable {
+        account_id: "acc-p".into(),
+        customer_id: "p-1".into(),
+        call_sid: sid.into(),
+        session_id: None,
+    };
+    // January, March, April and August 2025; nothing in February.
+    let calls = [
+        call("CP1", "2025-01-05", 1_000_001),
+        call("CP2", "2025-01-20", 2_000_002),
+        call("CP3", "2025-03-03", 3_000_003),
+        call("CP4", "2025-04-02", 4_000_004),
+        call("CP5", "2025-04-20", 5_000_005),
+        call("CP6", "2025-08-01", 6_000_006),
+    ];
+    let billables: Vec<_> = calls.iter().map(|c| bill(&c.sid)).collect();
+    db.ledger().insert_billables(&billables).await.unwrap();
+    db.ledger().insert_calls(&calls, true).await.unwrap();
+    let range = DateRange::new(d("2025-01-01"), d("2025-04-10")).unwrap();
+    let read = || async {
+        db.reads()
+            .billing("acc-p", range, None, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.billed_calls, c.international_micros))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(read().await, vec![(4, 10_000_010)]);
+    db.seals_written().await;
+    let prefix = (PREFIX_TIER, day_number(d("2025-03-01")));
+    let sealed = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT CAST(tier AS BIGINT), CAST(start AS BIGINT) FROM billing_sealed \
+             WHERE account_id = 'acc-p'",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+    };
+    assert!(sealed().await.contains(&prefix), "{:?}", sealed().await);
+    assert_eq!(read().await, vec![(4, 10_000_010)], "from the prefix seal");
+
+    // A call billed online in February, which had no totals row when the prefix was sealed.
+    db.ledger()
+        .insert_calls(&[call("CP7", "2025-02-10", 7_000_007)], true)
+        .await
+        .unwrap();
+    db.billables().record(&[bill("CP7")]).await.unwrap();
+    assert_eq!(read().await, vec![(5, 17_000_017)], "after February's call");
+    db.seals_written().await;
+    assert_eq!(read().await, vec![(5, 17_000_017)], "from the new seal");
+    assert_eq!(db.rollups().check().await.unwrap(), Vec::<String>::new());
+
+    // Corrupted at the same gen: the read uses it, and `check` names it alone.
+    sqlx::query("UPDATE billing_sealed SET packed = '' WHERE account_id = 'acc-p' AND tier = 4")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        read().await,
+        vec![(1, 4_000_004)],
+        "April's days beside an empty prefix"
+    );
+    let problems = db.rollups().check().await.unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("billing_sealed: acc-p prefix through "),
+        "{problems:?}"
+    );
+}
+
 on_both_backends!(
+    prefix_seals_stay_exact,
     sealed_reads_equal_brute_force,
     check_notices_a_corrupted_seal,
     tiered_reads_equal_brute_force,
