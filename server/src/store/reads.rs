@@ -15,7 +15,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use super::days::{date_of_day, day_number};
 use super::rollups::{bounds_in, Sums, Table, BILLING, USAGE};
 use super::seals::{self, PeriodState, Seal, PREFIX_TIER};
-use super::terms::{clip, cover, is_month_run, starts, Costs, Term, Tier};
+use super::terms::{clip, cover, is_month_run, Costs, Term, Tier};
 use super::{Backend, Store, StoreResult, FIELD_SEP, ROW_SEP};
 use crate::model::CustomerBilling;
 
@@ -445,11 +445,7 @@ impl Reads<'_> {
             if is_month_run(t) {
                 // A prefix: its seal when valid, else one scan of its months (sealed after
                 // when they have ended and the account is big enough).
-                let months: Vec<Option<&PeriodState>> = starts(t)
-                    .map(|s| states.get(&(Tier::Month.number(), s)))
-                    .collect();
-                let gen = seals::prefix_gen(months.iter().map(|m| m.map(|m| m.gen)));
-                let customers = months.iter().flatten().map(|m| m.customers).max();
+                let (gen, customers) = seals::prefix_of(&states, t);
                 match states.get_mut(&(PREFIX_TIER, t.last)) {
                     Some(PeriodState {
                         gen: sealed_gen,

@@ -87,8 +87,23 @@ pub(super) struct Seal {
 }
 
 /// A prefix's `gen` from its months' totals gens (`None`: no totals row), see the module doc.
-pub(super) fn prefix_gen(months: impl Iterator<Item = Option<i64>>) -> i64 {
+fn prefix_gen(months: impl Iterator<Item = Option<i64>>) -> i64 {
     months.map(|g| g.map_or(0, |g| g + 1)).sum()
+}
+
+/// A run of months' `gen` as a prefix, and the most customers one of its months billed, from
+/// the [`states`] of a read that holds the run.
+pub(super) fn prefix_of(
+    states: &HashMap<(i64, i64), PeriodState>,
+    run: &Term,
+) -> (i64, Option<i64>) {
+    let months: Vec<Option<&PeriodState>> = starts(run)
+        .map(|s| states.get(&(Tier::Month.number(), s)))
+        .collect();
+    (
+        prefix_gen(months.iter().map(|m| m.map(|m| m.gen))),
+        months.iter().flatten().map(|m| m.customers).max(),
+    )
 }
 
 /// Is there a year of the account that billed enough customers to be sealed?
@@ -110,7 +125,7 @@ pub(super) async fn worth_sealing(
 /// The state of every period of `terms` that has a totals row, by (tier number, start), read
 /// in the caller's transaction (one statement). For a run of months (a prefix) the months'
 /// totals come without their own seals, and the prefix's seal under ([`PREFIX_TIER`], last
-/// month) with its stored `gen` (to compare with [`prefix_gen`]) and no customer count.
+/// month) with its stored `gen` (to compare with [`prefix_of`]) and no customer count.
 pub(super) async fn states(
     db: &Store,
     tx: &mut Transaction<'_, Any>,
@@ -303,7 +318,7 @@ pub(super) async fn check(
             ));
         }
     }
-    // Prefixes: valid when their gen is their months' (see `prefix_gen`).
+    // Prefixes: valid when their gen is their months' (see `prefix_of`).
     let prefixes = sqlx::query(&db.sql(&format!(
         "SELECT start, gen, packed FROM {SEALS} WHERE account_id = ? AND tier = ?"
     )))
@@ -320,19 +335,7 @@ pub(super) async fn check(
             last: start,
             sign: 1,
         };
-        let gens: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(&db.sql(&format!(
-            "SELECT start, gen FROM {TOTALS} WHERE account_id = ? AND tier = ? \
-             AND start BETWEEN ? AND ?"
-        )))
-        .bind(account_id)
-        .bind(run.tier.number())
-        .bind(run.first)
-        .bind(run.last)
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .collect();
-        if prefix_gen(starts(&run).map(|s| gens.get(&s).copied())) != gen {
+        if prefix_of(&states(db, tx, account_id, &[run]).await?, &run).0 != gen {
             continue;
         }
         let now = run_terms(tx, &sql, account_id, &[run], None).await?;
